@@ -1,0 +1,11 @@
+"""The Celery app: `celery -A agentplatform worker` / `celery -A agentplatform beat`."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentplatform.settings")
+
+app = Celery("agentplatform")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.core.views import InfoView, OkView
+
+urlpatterns = [
+    path("ok", OkView.as_view()),
+    path("info", InfoView.as_view()),
+    path("openapi.json", SpectacularAPIView.as_view(), name="openapi"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+    path("admin/", admin.site.urls),
+    path("", include("apps.assistants.urls")),
+    path("", include("apps.threads.urls")),
+    path("", include("apps.runs.urls")),
+]
+
+handler404 = "apps.core.handlers.not_found"
+handler500 = "apps.core.handlers.server_error"

@@ -1,0 +1,85 @@
+import uuid
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.assistants import services
+from apps.assistants.serializers import (
+    AssistantCountSerializer,
+    AssistantCreateSerializer,
+    AssistantPatchSerializer,
+    AssistantSearchSerializer,
+    AssistantVersionsSerializer,
+    SetLatestSerializer,
+    assistant_to_json,
+    version_to_json,
+)
+from apps.core.queries import select_fields
+from apps.core.views import ApiView
+
+
+class AssistantCreateView(ApiView):
+    @extend_schema(request=AssistantCreateSerializer, responses={200: dict}, summary="Create Assistant")
+    def post(self, request: Request) -> Response:
+        assistant = services.create_assistant(**self.parse(AssistantCreateSerializer))
+        return Response(assistant_to_json(assistant))
+
+
+class AssistantSearchView(ApiView):
+    @extend_schema(request=AssistantSearchSerializer, responses={200: list}, summary="Search Assistants")
+    def post(self, request: Request) -> Response:
+        params = self.parse(AssistantSearchSerializer)
+        found = services.search_assistants(**params)
+        return Response([select_fields(assistant_to_json(a), params.get("select")) for a in found])
+
+
+class AssistantCountView(ApiView):
+    @extend_schema(request=AssistantCountSerializer, responses={200: int}, summary="Count Assistants")
+    def post(self, request: Request) -> Response:
+        return Response(services.count_assistants(**self.parse(AssistantCountSerializer)))
+
+
+class AssistantDetailView(ApiView):
+    @extend_schema(responses={200: dict}, summary="Get Assistant")
+    def get(self, request: Request, assistant_id: uuid.UUID) -> Response:
+        return Response(assistant_to_json(services.get_assistant(assistant_id)))
+
+    @extend_schema(request=AssistantPatchSerializer, responses={200: dict}, summary="Patch Assistant")
+    def patch(self, request: Request, assistant_id: uuid.UUID) -> Response:
+        assistant = services.patch_assistant(assistant_id, self.parse(AssistantPatchSerializer))
+        return Response(assistant_to_json(assistant))
+
+    @extend_schema(responses={200: None}, summary="Delete Assistant")
+    def delete(self, request: Request, assistant_id: uuid.UUID) -> Response:
+        services.delete_assistant(assistant_id)
+        return Response(None)
+
+
+class AssistantGraphView(ApiView):
+    @extend_schema(responses={200: dict}, summary="Get Assistant Graph")
+    def get(self, request: Request, assistant_id: uuid.UUID) -> Response:
+        assistant = services.get_assistant(assistant_id)
+        raw_xray = request.query_params.get("xray", "false").lower()
+        xray: bool | int = raw_xray == "true" or (int(raw_xray) if raw_xray.isdigit() else False)
+        return Response(services.graph_for(assistant, xray=xray))
+
+
+class AssistantSchemasView(ApiView):
+    @extend_schema(responses={200: dict}, summary="Get Assistant Schemas")
+    def get(self, request: Request, assistant_id: uuid.UUID) -> Response:
+        return Response(services.schemas_for(services.get_assistant(assistant_id)))
+
+
+class AssistantVersionsView(ApiView):
+    @extend_schema(request=AssistantVersionsSerializer, responses={200: list}, summary="Get Assistant Versions")
+    def post(self, request: Request, assistant_id: uuid.UUID) -> Response:
+        versions = services.list_versions(assistant_id, **self.parse(AssistantVersionsSerializer))
+        return Response([version_to_json(v) for v in versions])
+
+
+class AssistantLatestView(ApiView):
+    @extend_schema(request=SetLatestSerializer, responses={200: dict}, summary="Set Latest Assistant Version")
+    def post(self, request: Request, assistant_id: uuid.UUID) -> Response:
+        version = self.parse(SetLatestSerializer)["version"]
+        return Response(assistant_to_json(services.set_latest_version(assistant_id, version)))

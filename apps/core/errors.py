@@ -1,0 +1,69 @@
+"""Domain errors and the one DRF exception handler that maps them to HTTP.
+
+Every error body has upstream's shape: `{"detail": "<clear message>"}`.
+"""
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+
+
+class DomainError(Exception):
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+class InvalidInput(DomainError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class Unavailable(DomainError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+def format_validation_errors(errors: Any, prefix: str = "") -> str:
+    """Flatten DRF's nested error dict into one readable line naming each field."""
+    if isinstance(errors, dict):
+        parts = [
+            format_validation_errors(value, f"{prefix}{key}." if key != "non_field_errors" else prefix)
+            for key, value in errors.items()
+        ]
+        return "; ".join(parts)
+    if isinstance(errors, list):
+        return "; ".join(format_validation_errors(item, prefix) for item in errors)
+    field = prefix.rstrip(".")
+    return f"{field}: {errors}" if field else str(errors)
+
+
+def error_response(status_code: int, detail: str) -> Response:
+    return Response({"detail": detail}, status=status_code)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return error_response(exc.status_code, exc.detail)
+    if isinstance(exc, Http404):
+        return error_response(status.HTTP_404_NOT_FOUND, str(exc) or "Not found")
+    if isinstance(exc, drf_exceptions.ValidationError):
+        return error_response(status.HTTP_422_UNPROCESSABLE_ENTITY, format_validation_errors(exc.detail))
+    if isinstance(exc, drf_exceptions.ParseError):
+        return error_response(status.HTTP_422_UNPROCESSABLE_ENTITY, f"Invalid JSON body: {exc.detail}")
+    if isinstance(exc, drf_exceptions.UnsupportedMediaType):
+        return error_response(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc.detail))
+    if isinstance(exc, drf_exceptions.APIException):
+        return error_response(exc.status_code, str(exc.detail))
+    return None

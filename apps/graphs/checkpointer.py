@@ -1,0 +1,85 @@
+"""Checkpointer factories over langgraph-checkpoint-postgres.
+
+The API process reads state with a sync PostgresSaver on a small pool; the worker
+runs graphs on an asyncio loop with an AsyncPostgresSaver on its own pool. Both
+use the Django database, so tests (which rename it) and production agree.
+"""
+
+import asyncio
+import threading
+import weakref
+
+from django.conf import settings
+from django.db import connections
+from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+CONNECTION_KWARGS = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+
+_sync_saver: PostgresSaver | None = None
+_sync_lock = threading.Lock()
+_async_savers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncPostgresSaver]" = weakref.WeakKeyDictionary()
+
+
+def database_conninfo() -> str:
+    """libpq conninfo for the Django default database (test database included)."""
+    cfg = connections["default"].settings_dict
+    parts = {
+        "dbname": cfg.get("NAME"),
+        "user": cfg.get("USER"),
+        "password": cfg.get("PASSWORD"),
+        "host": cfg.get("HOST"),
+        "port": str(cfg["PORT"]) if cfg.get("PORT") else None,
+    }
+    return make_conninfo(**{k: v for k, v in parts.items() if v})
+
+
+def setup_checkpointer_tables() -> None:
+    """Create/upgrade the checkpoint tables (idempotent; run by `migrate`)."""
+    with PostgresSaver.from_conn_string(database_conninfo()) as saver:
+        saver.setup()
+
+
+def get_sync_checkpointer() -> PostgresSaver:
+    global _sync_saver
+    if _sync_saver is None:
+        with _sync_lock:
+            if _sync_saver is None:
+                pool = ConnectionPool(
+                    database_conninfo(),
+                    min_size=1,
+                    max_size=settings.CHECKPOINTER_POOL_SIZE,
+                    kwargs=CONNECTION_KWARGS,
+                    open=True,
+                )
+                _sync_saver = PostgresSaver(pool)
+    return _sync_saver
+
+
+async def get_async_checkpointer() -> AsyncPostgresSaver:
+    """One saver (and pool) per event loop."""
+    loop = asyncio.get_running_loop()
+    saver = _async_savers.get(loop)
+    if saver is None:
+        pool = AsyncConnectionPool(
+            database_conninfo(),
+            min_size=1,
+            max_size=settings.CHECKPOINTER_POOL_SIZE,
+            kwargs=CONNECTION_KWARGS,
+            open=False,
+        )
+        await pool.open()
+        saver = AsyncPostgresSaver(pool)
+        _async_savers[loop] = saver
+    return saver
+
+
+def reset_checkpointers() -> None:
+    global _sync_saver
+    if _sync_saver is not None:
+        _sync_saver.conn.close()
+    _sync_saver = None
+    _async_savers.clear()

@@ -1,0 +1,112 @@
+"""Reading `langgraph.json`, the file `langgraph dev` reads.
+
+Supported keys: `graphs` (`"id": "./path/file.py:var"` or `"package.module:var"`,
+or `{"path": ..., "description": ...}`), `dependencies` (local paths are added to
+sys.path; package names are pip's business and ignored here), `env` (a `.env`
+path or an inline dict; never overrides variables already set).
+"""
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class GraphConfigError(Exception):
+    """langgraph.json, or one of its graph entries, cannot be used."""
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    graph_id: str
+    target: str  # "./src/agent/graph.py:graph" or "pkg.mod:graph"
+    description: str | None = None
+
+    @property
+    def is_file(self) -> bool:
+        module_part = self.target.rsplit(":", 1)[0]
+        return module_part.endswith(".py") or "/" in module_part or module_part.startswith(".")
+
+    def split(self) -> tuple[str, str]:
+        if ":" not in self.target:
+            raise GraphConfigError(f"graph {self.graph_id!r}: {self.target!r} must look like 'path/file.py:variable'")
+        module_part, attr = self.target.rsplit(":", 1)
+        if not module_part or not attr:
+            raise GraphConfigError(f"graph {self.graph_id!r}: {self.target!r} must look like 'path/file.py:variable'")
+        return module_part, attr
+
+
+@dataclass(frozen=True)
+class LangGraphConfig:
+    path: Path
+    graphs: dict[str, GraphSpec]
+    dependencies: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+
+def load_config(path: str | Path) -> LangGraphConfig:
+    """Parse langgraph.json; raises GraphConfigError with the reason."""
+    path = Path(path).resolve()
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise GraphConfigError(f"{path}: file not found") from exc
+    except json.JSONDecodeError as exc:
+        raise GraphConfigError(f"{path}: invalid JSON ({exc})") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("graphs"), dict) or not raw["graphs"]:
+        raise GraphConfigError(f"{path}: needs a non-empty 'graphs' object")
+    return LangGraphConfig(
+        path=path,
+        graphs={gid: _parse_graph_entry(gid, value) for gid, value in raw["graphs"].items()},
+        dependencies=[str(d) for d in raw.get("dependencies", [])],
+        env=_parse_env(path.parent, raw.get("env")),
+    )
+
+
+def _parse_graph_entry(graph_id: str, value: Any) -> GraphSpec:
+    if isinstance(value, str):
+        return GraphSpec(graph_id, value)
+    if isinstance(value, dict) and isinstance(value.get("path"), str):
+        return GraphSpec(graph_id, value["path"], value.get("description"))
+    raise GraphConfigError(f"graph {graph_id!r}: expected 'path:variable' or {{'path': ...}}")
+
+
+def _parse_env(base_dir: Path, env: Any) -> dict[str, str]:
+    if env is None:
+        return {}
+    if isinstance(env, dict):
+        return {str(k): str(v) for k, v in env.items()}
+    if isinstance(env, str):
+        env_path = (base_dir / env).resolve()
+        return parse_dotenv(env_path.read_text()) if env_path.exists() else {}
+    raise GraphConfigError("'env' must be a path to a .env file or an object")
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.removeprefix("export ").split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def apply_environment(config: LangGraphConfig) -> None:
+    """Make dependencies importable and env variables visible (existing ones win)."""
+    for dep in config.dependencies:
+        dep_path = (config.base_dir / dep).resolve()
+        if dep.startswith((".", "/")) and dep_path.is_dir() and str(dep_path) not in sys.path:
+            sys.path.insert(0, str(dep_path))
+    for key, value in config.env.items():
+        os.environ.setdefault(key, value)

@@ -1,0 +1,82 @@
+"""LangGraph state snapshots in the JSON shape of upstream's ThreadState."""
+
+import uuid
+from typing import Any
+
+from langgraph.types import Interrupt, PregelTask, StateSnapshot
+
+from apps.core.jsonutil import normalize
+
+
+def checkpoint_json(config: dict | None) -> dict[str, Any] | None:
+    if not config:
+        return None
+    configurable = config.get("configurable", {})
+    return {
+        "thread_id": configurable.get("thread_id"),
+        "checkpoint_ns": configurable.get("checkpoint_ns", ""),
+        "checkpoint_id": configurable.get("checkpoint_id"),
+        "checkpoint_map": configurable.get("checkpoint_map"),
+    }
+
+
+def interrupt_json(interrupt: Interrupt) -> dict[str, Any]:
+    return {"value": normalize(interrupt.value), "id": interrupt.id}
+
+
+def task_json(task: PregelTask) -> dict[str, Any]:
+    state = task.state
+    if isinstance(state, StateSnapshot):
+        state_json: Any = snapshot_to_json(state)
+    elif state is not None:
+        state_json = checkpoint_json(state)
+    else:
+        state_json = None
+    return {
+        "id": task.id,
+        "name": task.name,
+        "path": normalize(task.path),
+        "error": f"{type(task.error).__name__}: {task.error}" if task.error else None,
+        "interrupts": [interrupt_json(i) for i in task.interrupts],
+        "checkpoint": None,
+        "state": state_json,
+        "result": normalize(task.result) if task.result is not None else None,
+    }
+
+
+def snapshot_to_json(snapshot: StateSnapshot) -> dict[str, Any]:
+    checkpoint = checkpoint_json(snapshot.config)
+    parent = checkpoint_json(snapshot.parent_config)
+    return {
+        "values": normalize(snapshot.values),
+        "next": list(snapshot.next),
+        "tasks": [task_json(t) for t in snapshot.tasks],
+        "metadata": normalize(snapshot.metadata or {}),
+        "created_at": snapshot.created_at,
+        "checkpoint": checkpoint,
+        "parent_checkpoint": parent,
+        "interrupts": [interrupt_json(i) for i in snapshot.interrupts],
+        "checkpoint_id": checkpoint["checkpoint_id"] if checkpoint else None,
+        "parent_checkpoint_id": parent["checkpoint_id"] if parent else None,
+    }
+
+
+def empty_state(thread_id: uuid.UUID) -> dict[str, Any]:
+    """A thread no run has touched yet."""
+    return {
+        "values": {},
+        "next": [],
+        "tasks": [],
+        "metadata": {},
+        "created_at": None,
+        "checkpoint": {"thread_id": str(thread_id), "checkpoint_ns": "", "checkpoint_id": None, "checkpoint_map": None},
+        "parent_checkpoint": None,
+        "interrupts": [],
+        "checkpoint_id": None,
+        "parent_checkpoint_id": None,
+    }
+
+
+def interrupts_by_task(snapshot: StateSnapshot) -> dict[str, list[dict[str, Any]]]:
+    """The Thread.interrupts field: pending interrupts keyed by task id."""
+    return {task.id: [interrupt_json(i) for i in task.interrupts] for task in snapshot.tasks if task.interrupts}

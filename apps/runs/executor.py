@@ -1,0 +1,140 @@
+"""Executes one run's graph on the worker's event loop and publishes its events.
+
+Knows LangGraph and Redis streams; knows nothing of the ORM (the service that
+calls it reads and writes PostgreSQL in the task's own thread).
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from langgraph.types import Command
+
+from apps.core.jsonutil import normalize
+from apps.core.redis import get_async_redis
+from apps.graphs.checkpointer import get_async_checkpointer
+from apps.graphs.registry import get_registry
+from apps.graphs.state import interrupt_json, interrupts_by_task
+from apps.runs.streams import append_event
+
+logger = logging.getLogger(__name__)
+
+# Our stream mode names -> LangGraph's; "messages-tuple" is LangGraph's "messages".
+LANGGRAPH_MODES = {
+    "values": "values",
+    "updates": "updates",
+    "messages-tuple": "messages",
+    "custom": "custom",
+    "debug": "debug",
+    "tasks": "tasks",
+    "checkpoints": "checkpoints",
+}
+
+
+@dataclass
+class RunSpec:
+    """Everything the executor needs, read from the ORM beforehand."""
+
+    run_id: str
+    thread_id: str
+    graph_id: str
+    config: dict[str, Any]
+    context: dict[str, Any] | None
+    input: Any
+    command: dict[str, Any] | None
+    stream_modes: list[str]
+    subgraphs: bool = False
+    interrupt_before: Any = None
+    interrupt_after: Any = None
+    durability: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    status: str  # a RunStatus value
+    thread_status: str  # a ThreadStatus value
+    values: Any = None
+    error: dict[str, Any] | None = None
+    interrupts: dict[str, Any] = field(default_factory=dict)
+    pending_interrupts: list[dict[str, Any]] = field(default_factory=list)
+
+    def output(self) -> Any:
+        """What /wait and /join answer with: the final values (plus pending interrupts)."""
+        if self.error is not None:
+            return {"__error__": self.error}
+        if self.pending_interrupts and isinstance(self.values, dict):
+            return {**self.values, "__interrupt__": self.pending_interrupts}
+        return self.values
+
+
+def error_info(exc: BaseException) -> dict[str, str]:
+    return {"error": type(exc).__name__, "message": str(exc)}
+
+
+def event_name(mode: str, namespace: tuple[str, ...] = ()) -> str:
+    name = "messages" if mode == "messages" else mode
+    return f"{name}|{'|'.join(namespace)}" if namespace else name
+
+
+def graph_input(spec: RunSpec) -> Any:
+    if spec.command:
+        return Command(
+            resume=spec.command.get("resume"),
+            update=spec.command.get("update"),
+            goto=spec.command.get("goto") or (),
+        )
+    return spec.input
+
+
+async def execute(spec: RunSpec) -> RunOutcome:
+    """Run the graph to its end, publishing each chunk; never raises except on cancel."""
+    client = get_async_redis()
+    try:
+        graph = await _prepare_graph(spec)
+        await _stream_graph(graph, spec, client)
+        return await _final_outcome(graph, spec)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        logger.warning("run %s failed: %s: %s", spec.run_id, type(exc).__name__, exc)
+        await append_event(client, spec.run_id, "error", error_info(exc))
+        return RunOutcome(status="error", thread_status="error", error=error_info(exc))
+
+
+async def _prepare_graph(spec: RunSpec) -> Any:
+    loaded = get_registry().get(spec.graph_id)
+    graph = await loaded.build(spec.config)
+    return graph.copy(update={"checkpointer": await get_async_checkpointer()})
+
+
+async def _stream_graph(graph: Any, spec: RunSpec, client: Any) -> None:
+    modes = [LANGGRAPH_MODES[m] for m in spec.stream_modes]
+    kwargs: dict[str, Any] = {
+        "stream_mode": modes,
+        "subgraphs": spec.subgraphs,
+        "interrupt_before": spec.interrupt_before,
+        "interrupt_after": spec.interrupt_after,
+    }
+    if spec.context:
+        kwargs["context"] = spec.context
+    if spec.durability:
+        kwargs["durability"] = spec.durability
+    async for item in graph.astream(graph_input(spec), spec.config, **kwargs):
+        if spec.subgraphs:
+            namespace, mode, chunk = item
+        else:
+            (mode, chunk), namespace = item, ()
+        await append_event(client, spec.run_id, event_name(mode, tuple(namespace)), chunk)
+
+
+async def _final_outcome(graph: Any, spec: RunSpec) -> RunOutcome:
+    snapshot = await graph.aget_state({"configurable": {"thread_id": spec.thread_id}})
+    interrupted = bool(snapshot.next)
+    return RunOutcome(
+        status="success",
+        thread_status="interrupted" if interrupted else "idle",
+        values=normalize(snapshot.values),
+        interrupts=interrupts_by_task(snapshot),
+        pending_interrupts=[interrupt_json(i) for i in snapshot.interrupts],
+    )

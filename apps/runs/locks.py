@@ -1,0 +1,59 @@
+"""The per-thread Redis lock that serializes a thread's runs across the fleet.
+
+Protocol:
+1. A worker about to execute a run of thread T does `SET lock:thread:T <token> NX PX ttl`.
+   Failing that, another worker is executing one of T's runs; this worker returns
+   at once (it never waits holding a slot): the holder starts T's next pending
+   run when it finishes.
+2. While the run executes, a heartbeat renews the expiry, but only if the key
+   still holds our token (Lua compare-and-pexpire).
+3. Release deletes the key only if it still holds our token (Lua compare-and-delete),
+   so a worker whose lock expired cannot free a lock another worker now owns.
+4. If the holder dies, the key expires after `ttl`; the database constraint
+   `one_running_run_per_thread` still forbids two running runs meanwhile.
+"""
+
+import secrets
+
+import redis
+from django.conf import settings
+
+RENEW_SCRIPT = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+RELEASE_SCRIPT = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+def lock_key(thread_id: str) -> str:
+    return f"lock:thread:{thread_id}"
+
+
+class ThreadLock:
+    def __init__(self, client: redis.Redis, thread_id: str, ttl_s: float | None = None) -> None:
+        self.client = client
+        self.key = lock_key(thread_id)
+        self.token = secrets.token_hex(16)
+        self.ttl_ms = int((ttl_s or settings.THREAD_LOCK_TTL_S) * 1000)
+
+    def acquire(self) -> bool:
+        return bool(self.client.set(self.key, self.token, nx=True, px=self.ttl_ms))
+
+    def renew(self) -> bool:
+        """Extend the expiry; False means we lost the lock."""
+        return bool(self.client.eval(RENEW_SCRIPT, 1, self.key, self.token, self.ttl_ms))
+
+    def release(self) -> bool:
+        return bool(self.client.eval(RELEASE_SCRIPT, 1, self.key, self.token))
+
+    def owned(self) -> bool:
+        value = self.client.get(self.key)
+        return value is not None and value.decode() == self.token

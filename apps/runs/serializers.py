@@ -1,0 +1,115 @@
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.core.serializers import AnyJSONField, ObjectField, PageSerializer, StrictSerializer, iso
+from apps.runs.models import MultitaskStrategy, Run, RunStatus
+
+STREAM_MODES = ["values", "updates", "messages-tuple", "custom", "debug", "tasks", "checkpoints"]
+NOT_YET_STREAM_MODES = {"messages", "events"}
+
+
+class StreamModeField(serializers.Field):
+    """`"values"` or `["values", "updates"]`; always returned as a de-duplicated list."""
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        modes = [data] if isinstance(data, str) else data
+        if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
+            raise serializers.ValidationError("must be a stream mode or a list of stream modes")
+        for mode in modes:
+            if mode in NOT_YET_STREAM_MODES:
+                raise serializers.ValidationError(
+                    f"stream mode {mode!r} is not supported yet; use 'messages-tuple' for token streaming"
+                )
+            if mode not in STREAM_MODES:
+                raise serializers.ValidationError(f"unknown stream mode {mode!r}; expected one of {STREAM_MODES}")
+        return list(dict.fromkeys(modes))
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class InterruptNodesField(serializers.Field):
+    def to_internal_value(self, data: Any) -> Any:
+        if data == "*" or (isinstance(data, list) and all(isinstance(n, str) for n in data)):
+            return data
+        raise serializers.ValidationError('must be "*" or a list of node names')
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+def not_supported_yet(name: str) -> Any:
+    def validate(self: Any, value: Any) -> Any:
+        if value not in (None, False, [], {}):
+            raise serializers.ValidationError(f"{name} is not supported by this server yet")
+        return value
+
+    return validate
+
+
+class RunCreateSerializer(StrictSerializer):
+    """The body of every run-creating endpoint (stateful and stateless)."""
+
+    assistant_id = serializers.CharField()
+    input = AnyJSONField()
+    command = ObjectField()
+    checkpoint = ObjectField()
+    checkpoint_id = serializers.CharField(required=False, allow_null=True)
+    metadata = ObjectField()
+    config = ObjectField()
+    context = ObjectField()
+    webhook = serializers.CharField(required=False, allow_null=True)
+    interrupt_before = InterruptNodesField(required=False, allow_null=True)
+    interrupt_after = InterruptNodesField(required=False, allow_null=True)
+    stream_mode = StreamModeField(required=False, allow_null=True)
+    stream_subgraphs = serializers.BooleanField(required=False, default=False)
+    stream_resumable = serializers.BooleanField(required=False, default=False)
+    feedback_keys = serializers.ListField(required=False, allow_null=True)
+    multitask_strategy = serializers.ChoiceField(
+        choices=MultitaskStrategy.choices, required=False, default=MultitaskStrategy.ENQUEUE
+    )
+    if_not_exists = serializers.ChoiceField(choices=["create", "reject"], required=False, default="reject")
+    on_disconnect = serializers.ChoiceField(choices=["cancel", "continue"], required=False, allow_null=True)
+    on_completion = serializers.ChoiceField(choices=["delete", "keep"], required=False, allow_null=True)
+    after_seconds = serializers.FloatField(required=False, allow_null=True)
+    checkpoint_during = serializers.BooleanField(required=False, allow_null=True)
+    durability = serializers.ChoiceField(choices=["sync", "async", "exit"], required=False, allow_null=True)
+    strict_resume = serializers.BooleanField(required=False, allow_null=True)
+    langsmith_tracer = ObjectField()
+
+    validate_webhook = not_supported_yet("webhook")
+    validate_feedback_keys = not_supported_yet("feedback_keys (LangSmith feedback)")
+    validate_after_seconds = not_supported_yet("after_seconds")
+    validate_langsmith_tracer = not_supported_yet("langsmith_tracer")
+    validate_strict_resume = not_supported_yet("strict_resume")
+
+    def validate_on_disconnect(self, value: Any) -> Any:
+        if value == "cancel":
+            raise serializers.ValidationError("on_disconnect='cancel' is not supported by this server yet")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("input") is not None and attrs.get("command"):
+            raise serializers.ValidationError({"command": "give either input or command, not both"})
+        if attrs.get("checkpoint_during") is not None and not attrs.get("durability"):
+            attrs["durability"] = "async" if attrs["checkpoint_during"] else "exit"
+        return attrs
+
+
+class RunListSerializer(PageSerializer):
+    status = serializers.ChoiceField(choices=RunStatus.choices, required=False, allow_null=True)
+
+
+def run_to_json(run: Run) -> dict[str, Any]:
+    return {
+        "run_id": str(run.run_id),
+        "thread_id": str(run.thread_id),
+        "assistant_id": str(run.assistant_id),
+        "created_at": iso(run.created_at),
+        "updated_at": iso(run.updated_at),
+        "status": run.status,
+        "metadata": run.metadata,
+        "kwargs": run.kwargs,
+        "multitask_strategy": run.multitask_strategy,
+    }

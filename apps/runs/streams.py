@@ -1,0 +1,98 @@
+"""Run event streams: one capped Redis stream per run, read with blocking XREAD.
+
+The worker appends `(event, data)` entries while the graph runs and a final
+`__end__` entry (carrying the terminal status and output) after the run's
+status is committed to PostgreSQL. Readers replay from the start or from a
+Last-Event-ID, then block for live entries: no polling.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+
+from apps.core.jsonutil import dumps, loads
+
+END_EVENT = "__end__"
+READ_BATCH = 256
+
+
+def stream_key(run_id: str) -> str:
+    return f"run:{run_id}:events"
+
+
+@dataclass(frozen=True)
+class StreamEntry:
+    id: str
+    event: str
+    data: bytes  # JSON
+
+    @property
+    def is_end(self) -> bool:
+        return self.event == END_EVENT
+
+    def end_payload(self) -> dict[str, Any]:
+        return loads(self.data)
+
+
+async def append_event(client: aioredis.Redis, run_id: str, event: str, data: Any) -> None:
+    await client.xadd(
+        stream_key(run_id),
+        {"e": event, "d": dumps(data)},
+        maxlen=settings.RUN_STREAM_MAXLEN,
+        approximate=True,
+    )
+
+
+def append_end(client: redis.Redis, run_id: str, payload: dict[str, Any]) -> None:
+    """Close a run's stream; the stream then expires after RUN_STREAM_TTL_S."""
+    key = stream_key(run_id)
+    pipe = client.pipeline(transaction=False)
+    pipe.xadd(key, {"e": END_EVENT, "d": dumps(payload)}, maxlen=settings.RUN_STREAM_MAXLEN, approximate=True)
+    pipe.expire(key, settings.RUN_STREAM_TTL_S)
+    pipe.execute()
+
+
+def _decode(raw_id: bytes, fields: dict[bytes, bytes]) -> StreamEntry:
+    return StreamEntry(raw_id.decode(), fields[b"e"].decode(), fields[b"d"])
+
+
+async def read_entries(
+    client: aioredis.Redis, run_id: str, after_id: str = "0", block_s: float = 10.0
+) -> AsyncIterator[StreamEntry | None]:
+    """Entries after `after_id`, then live ones; yields None after each idle `block_s`.
+
+    Stops after the end entry. The caller decides what an idle period means
+    (heartbeat, or checking that the run still exists).
+    """
+    key = stream_key(run_id)
+    last_id = after_id or "0"
+    block_ms = max(1, int(block_s * 1000))
+    while True:
+        response = await client.xread({key: last_id}, count=READ_BATCH, block=block_ms)
+        if not response:
+            yield None
+            continue
+        for raw_id, fields in response[0][1]:
+            entry = _decode(raw_id, fields)
+            last_id = entry.id
+            yield entry
+            if entry.is_end:
+                return
+
+
+async def stream_exists(client: aioredis.Redis, run_id: str) -> bool:
+    return bool(await client.exists(stream_key(run_id)))
+
+
+async def last_end_entry(client: aioredis.Redis, run_id: str) -> StreamEntry | None:
+    """The end entry if the run's stream is already closed."""
+    newest = await client.xrevrange(stream_key(run_id), count=1)
+    if newest:
+        entry = _decode(*newest[0])
+        if entry.is_end:
+            return entry
+    return None

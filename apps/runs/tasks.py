@@ -1,0 +1,14 @@
+"""Celery tasks for runs.
+
+Delivery is at-least-once (acks_late + reject_on_worker_lost in settings);
+the service is idempotent per run: a run that is not pending is skipped.
+"""
+
+from celery import shared_task
+
+from apps.runs import services
+
+
+@shared_task(name="runs.execute", ignore_result=True)
+def execute_run(run_id: str) -> None:
+    services.execute_thread_runs(run_id)

@@ -1,0 +1,113 @@
+import uuid
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.views import ApiView
+from apps.runs import services, sse
+from apps.runs.models import Run
+from apps.runs.serializers import RunCreateSerializer, RunListSerializer, run_to_json
+
+
+def run_path(run: Run) -> str:
+    return f"/threads/{run.thread_id}/runs/{run.run_id}"
+
+
+def sse_response(events: Any, run: Run) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"
+    response["Location"] = f"{run_path(run)}/stream"
+    response["Content-Location"] = run_path(run)
+    return response
+
+
+def wait_response(run: Run, with_location: bool = True) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(sse.wait_body(str(run.run_id)), content_type="application/json")
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"
+    response["Content-Location"] = run_path(run)
+    if with_location:
+        response["Location"] = f"{run_path(run)}/join"
+    return response
+
+
+class RunCreateView(ApiView):
+    """POST /threads/{thread_id}/runs and POST /runs: a background run."""
+
+    @extend_schema(request=RunCreateSerializer, responses={200: dict}, summary="Create Background Run")
+    def post(self, request: Request, thread_id: uuid.UUID | None = None) -> Response:
+        run = services.create_run(self.parse(RunCreateSerializer), thread_id)
+        response = Response(run_to_json(run))
+        response["Content-Location"] = run_path(run)
+        return response
+
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int), OpenApiParameter("status", str)],
+        responses={200: list},
+        summary="List Runs",
+    )
+    def get(self, request: Request, thread_id: uuid.UUID) -> Response:
+        params = self.parse(RunListSerializer, data=request.query_params.dict())
+        return Response([run_to_json(r) for r in services.list_runs(thread_id, **params)])
+
+
+class RunStreamView(ApiView):
+    """POST /threads/{thread_id}/runs/stream and POST /runs/stream."""
+
+    @extend_schema(
+        request=RunCreateSerializer, responses={(200, "text/event-stream"): str}, summary="Create Run, Stream Output"
+    )
+    def post(self, request: Request, thread_id: uuid.UUID | None = None) -> StreamingHttpResponse:
+        payload = self.parse(RunCreateSerializer)
+        run = services.create_run(payload, thread_id)
+        return sse_response(sse.run_events(str(run.run_id)), run)
+
+
+class RunWaitView(ApiView):
+    """POST /threads/{thread_id}/runs/wait and POST /runs/wait."""
+
+    @extend_schema(request=RunCreateSerializer, responses={200: dict}, summary="Create Run, Wait for Output")
+    def post(self, request: Request, thread_id: uuid.UUID | None = None) -> StreamingHttpResponse:
+        run = services.create_run(self.parse(RunCreateSerializer), thread_id)
+        # A temporary thread vanishes with its run: nothing to reconnect to.
+        return wait_response(run, with_location=thread_id is not None)
+
+
+class RunDetailView(ApiView):
+    @extend_schema(responses={200: dict}, summary="Get Run")
+    def get(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> Response:
+        return Response(run_to_json(services.get_run(thread_id, run_id)))
+
+    @extend_schema(responses={200: None}, summary="Delete Run")
+    def delete(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> Response:
+        services.delete_run(thread_id, run_id)
+        return Response(None)
+
+
+class RunJoinView(ApiView):
+    @extend_schema(responses={200: dict}, summary="Join Run")
+    def get(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> StreamingHttpResponse:
+        run = services.get_run(thread_id, run_id)
+        return wait_response(run, with_location=False)
+
+
+class RunJoinStreamView(ApiView):
+    @extend_schema(
+        parameters=[OpenApiParameter("stream_mode", str, many=True), OpenApiParameter("Last-Event-ID", str, "header")],
+        responses={(200, "text/event-stream"): str},
+        summary="Join Run Stream",
+    )
+    def get(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> StreamingHttpResponse:
+        run = services.get_run(thread_id, run_id)
+        modes = request.query_params.getlist("stream_mode") or None
+        events = sse.run_events(
+            str(run.run_id),
+            last_event_id=request.headers.get("Last-Event-ID"),
+            modes=modes,
+            check_db_first=True,
+        )
+        return sse_response(events, run)

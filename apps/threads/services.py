@@ -1,0 +1,150 @@
+"""Threads: the ORM row plus the graph state the checkpointer keeps for it."""
+
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from apps.core.errors import Conflict, NotFound
+from apps.core.queries import apply_sort
+from apps.graphs.checkpointer import get_sync_checkpointer
+from apps.graphs.registry import get_registry
+from apps.graphs.state import empty_state, snapshot_to_json
+from apps.threads.models import Thread, ThreadStatus
+
+
+def create_thread(
+    *,
+    thread_id: uuid.UUID | None = None,
+    metadata: dict | None = None,
+    if_exists: str = "raise",
+    is_temporary: bool = False,
+    **_: Any,
+) -> Thread:
+    """Raises Conflict if the id is taken (unless if_exists="do_nothing")."""
+    thread_id = thread_id or uuid.uuid4()
+    try:
+        with transaction.atomic():
+            return Thread.objects.create(thread_id=thread_id, metadata=metadata or {}, is_temporary=is_temporary)
+    except IntegrityError as exc:
+        if if_exists == "do_nothing":
+            return get_thread(thread_id)
+        raise Conflict(f"Thread {thread_id} already exists") from exc
+
+
+def get_thread(thread_id: uuid.UUID) -> Thread:
+    """Raises NotFound."""
+    try:
+        return Thread.objects.get(pk=thread_id)
+    except Thread.DoesNotExist as exc:
+        raise NotFound(f"Thread {thread_id} not found") from exc
+
+
+def patch_thread(thread_id: uuid.UUID, *, metadata: dict | None = None, **_: Any) -> Thread:
+    """Merge metadata into the thread's. Raises NotFound."""
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
+        if thread is None:
+            raise NotFound(f"Thread {thread_id} not found")
+        if metadata:
+            thread.metadata = {**thread.metadata, **metadata}
+        thread.save()
+    return thread
+
+
+def delete_thread(thread_id: uuid.UUID) -> None:
+    """Delete the thread, its runs and its checkpoints. Raises NotFound."""
+    deleted, _ = Thread.objects.filter(pk=thread_id).delete()
+    if not deleted:
+        raise NotFound(f"Thread {thread_id} not found")
+    get_sync_checkpointer().delete_thread(str(thread_id))
+
+
+def _filtered(metadata: dict | None, values: dict | None, status: str | None, ids: list | None = None) -> QuerySet:
+    queryset = Thread.objects.filter(is_temporary=False)
+    if ids:
+        queryset = queryset.filter(thread_id__in=ids)
+    if metadata:
+        queryset = queryset.filter(metadata__contains=metadata)
+    if values:
+        queryset = queryset.filter(values__contains=values)
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def search_threads(
+    *,
+    ids: list | None = None,
+    metadata: dict | None = None,
+    values: dict | None = None,
+    status: str | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    sort_by: str | None = None,
+    sort_order: str | None = None,
+    **_: Any,
+) -> list[Thread]:
+    queryset = apply_sort(_filtered(metadata, values, status, ids), sort_by, sort_order)
+    return list(queryset[offset : offset + limit])
+
+
+def count_threads(*, metadata: dict | None = None, values: dict | None = None, status: str | None = None) -> int:
+    return _filtered(metadata, values, status).count()
+
+
+def _graph_config(thread: Thread, checkpoint: dict | None = None) -> dict[str, Any]:
+    configurable: dict[str, Any] = {"thread_id": str(thread.thread_id), "checkpoint_ns": ""}
+    if checkpoint:
+        configurable.update({k: v for k, v in checkpoint.items() if v is not None and k != "thread_id"})
+    return {"configurable": configurable}
+
+
+def _graph_of(thread: Thread) -> Any | None:
+    graph_id = thread.graph_id
+    registry = get_registry()
+    if not graph_id or graph_id not in registry:
+        return None
+    graph = registry.get(graph_id).build_sync({"configurable": {"thread_id": str(thread.thread_id)}})
+    return graph.copy(update={"checkpointer": get_sync_checkpointer()})
+
+
+def get_thread_state(thread_id: uuid.UUID, *, subgraphs: bool = False, checkpoint: dict | None = None) -> dict:
+    """The thread's latest (or a given) checkpoint as upstream's ThreadState. Raises NotFound."""
+    thread = get_thread(thread_id)
+    graph = _graph_of(thread)
+    if graph is None:
+        return empty_state(thread_id)
+    snapshot = graph.get_state(_graph_config(thread, checkpoint), subgraphs=subgraphs)
+    if checkpoint and checkpoint.get("checkpoint_id") and not snapshot.created_at:
+        raise NotFound(f"Checkpoint {checkpoint['checkpoint_id']} not found in thread {thread_id}")
+    return snapshot_to_json(snapshot) if snapshot.created_at else empty_state(thread_id)
+
+
+def get_thread_history(
+    thread_id: uuid.UUID,
+    *,
+    limit: int = 10,
+    before: Any = None,
+    metadata: dict | None = None,
+    checkpoint: dict | None = None,
+) -> list[dict]:
+    """Past states, newest first. Raises NotFound."""
+    thread = get_thread(thread_id)
+    graph = _graph_of(thread)
+    if graph is None:
+        return []
+    if isinstance(before, str):
+        before = {"configurable": {"checkpoint_id": before}}
+    elif isinstance(before, dict) and "configurable" not in before:
+        before = {"configurable": before}
+    history = graph.get_state_history(
+        _graph_config(thread, checkpoint), limit=limit, before=before, filter=metadata or None
+    )
+    return [snapshot_to_json(snapshot) for snapshot in history]
+
+
+def mark_thread_busy(thread_id: uuid.UUID) -> None:
+    Thread.objects.filter(pk=thread_id).update(status=ThreadStatus.BUSY, updated_at=timezone.now())

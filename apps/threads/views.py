@@ -1,0 +1,70 @@
+import uuid
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.queries import select_fields
+from apps.core.views import ApiView
+from apps.threads import services
+from apps.threads.serializers import (
+    ThreadCountSerializer,
+    ThreadCreateSerializer,
+    ThreadHistorySerializer,
+    ThreadPatchSerializer,
+    ThreadSearchSerializer,
+    thread_to_json,
+)
+
+
+class ThreadCreateView(ApiView):
+    @extend_schema(request=ThreadCreateSerializer, responses={200: dict}, summary="Create Thread")
+    def post(self, request: Request) -> Response:
+        return Response(thread_to_json(services.create_thread(**self.parse(ThreadCreateSerializer))))
+
+
+class ThreadSearchView(ApiView):
+    @extend_schema(request=ThreadSearchSerializer, responses={200: list}, summary="Search Threads")
+    def post(self, request: Request) -> Response:
+        params = self.parse(ThreadSearchSerializer)
+        found = services.search_threads(**params)
+        return Response([select_fields(thread_to_json(t), params.get("select")) for t in found])
+
+
+class ThreadCountView(ApiView):
+    @extend_schema(request=ThreadCountSerializer, responses={200: int}, summary="Count Threads")
+    def post(self, request: Request) -> Response:
+        return Response(services.count_threads(**self.parse(ThreadCountSerializer)))
+
+
+class ThreadDetailView(ApiView):
+    @extend_schema(responses={200: dict}, summary="Get Thread")
+    def get(self, request: Request, thread_id: uuid.UUID) -> Response:
+        return Response(thread_to_json(services.get_thread(thread_id)))
+
+    @extend_schema(request=ThreadPatchSerializer, responses={200: dict}, summary="Patch Thread")
+    def patch(self, request: Request, thread_id: uuid.UUID) -> Response:
+        return Response(thread_to_json(services.patch_thread(thread_id, **self.parse(ThreadPatchSerializer))))
+
+    @extend_schema(responses={200: None}, summary="Delete Thread")
+    def delete(self, request: Request, thread_id: uuid.UUID) -> Response:
+        services.delete_thread(thread_id)
+        return Response(None)
+
+
+class ThreadStateView(ApiView):
+    @extend_schema(responses={200: dict}, summary="Get Thread State")
+    def get(self, request: Request, thread_id: uuid.UUID) -> Response:
+        return Response(services.get_thread_state(thread_id, subgraphs=self.query_bool("subgraphs")))
+
+
+class ThreadHistoryView(ApiView):
+    @extend_schema(responses={200: list}, summary="Get Thread History")
+    def get(self, request: Request, thread_id: uuid.UUID) -> Response:
+        limit = self.query_int("limit", 10, minimum=1)
+        before = request.query_params.get("before")
+        return Response(services.get_thread_history(thread_id, limit=limit, before=before))
+
+    @extend_schema(request=ThreadHistorySerializer, responses={200: list}, summary="Get Thread History Post")
+    def post(self, request: Request, thread_id: uuid.UUID) -> Response:
+        return Response(services.get_thread_history(thread_id, **self.parse(ThreadHistorySerializer)))
