@@ -2,8 +2,11 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentplatform.settings")
+django.setup(set_prefix=False)
 
-application = get_asgi_application()
+from apps.core.asgi import SyncChainASGIHandler  # noqa: E402  (needs settings configured)
+
+application = SyncChainASGIHandler()

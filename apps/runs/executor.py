@@ -16,7 +16,7 @@ from apps.core.redis import get_async_redis
 from apps.graphs.checkpointer import get_async_checkpointer
 from apps.graphs.registry import get_registry
 from apps.graphs.state import interrupt_json, interrupts_by_task
-from apps.runs.streams import append_event
+from apps.runs.publisher import EventPublisher
 
 logger = logging.getLogger(__name__)
 
@@ -89,17 +89,20 @@ def graph_input(spec: RunSpec) -> Any:
 
 async def execute(spec: RunSpec) -> RunOutcome:
     """Run the graph to its end, publishing each chunk; never raises except on cancel."""
-    client = get_async_redis()
+    publisher = EventPublisher(get_async_redis(), spec.run_id)
     try:
         graph = await _prepare_graph(spec)
-        await _stream_graph(graph, spec, client)
-        return await _final_outcome(graph, spec)
+        await _stream_graph(graph, spec, publisher)
+        outcome = await _final_outcome(graph, spec)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
         logger.warning("run %s failed: %s: %s", spec.run_id, type(exc).__name__, exc)
-        await append_event(client, spec.run_id, "error", error_info(exc))
-        return RunOutcome(status="error", thread_status="error", error=error_info(exc))
+        publisher.publish("error", error_info(exc))
+        outcome = RunOutcome(status="error", thread_status="error", error=error_info(exc))
+    finally:
+        await publisher.close()
+    return outcome
 
 
 async def _prepare_graph(spec: RunSpec) -> Any:
@@ -108,7 +111,7 @@ async def _prepare_graph(spec: RunSpec) -> Any:
     return graph.copy(update={"checkpointer": await get_async_checkpointer()})
 
 
-async def _stream_graph(graph: Any, spec: RunSpec, client: Any) -> None:
+async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) -> None:
     modes = [LANGGRAPH_MODES[m] for m in spec.stream_modes]
     kwargs: dict[str, Any] = {
         "stream_mode": modes,
@@ -125,7 +128,7 @@ async def _stream_graph(graph: Any, spec: RunSpec, client: Any) -> None:
             namespace, mode, chunk = item
         else:
             (mode, chunk), namespace = item, ()
-        await append_event(client, spec.run_id, event_name(mode, tuple(namespace)), chunk)
+        publisher.publish(event_name(mode, tuple(namespace)), chunk)
 
 
 async def _final_outcome(graph: Any, spec: RunSpec) -> RunOutcome:

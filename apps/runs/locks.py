@@ -9,6 +9,8 @@ Protocol:
    still holds our token (Lua compare-and-pexpire).
 3. Release deletes the key only if it still holds our token (Lua compare-and-delete),
    so a worker whose lock expired cannot free a lock another worker now owns.
+   The same script reads-and-clears the thread's wake flag, raised by workers
+   that found the lock taken: the releaser then dispatches what they left.
 4. If the holder dies, the key expires after `ttl`; the database constraint
    `one_running_run_per_thread` still forbids two running runs meanwhile.
 """
@@ -27,9 +29,9 @@ return 0
 
 RELEASE_SCRIPT = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
-    return redis.call('del', KEYS[1])
+    redis.call('del', KEYS[1])
 end
-return 0
+return redis.call('getdel', KEYS[2])
 """
 
 
@@ -37,10 +39,15 @@ def lock_key(thread_id: str) -> str:
     return f"lock:thread:{thread_id}"
 
 
+def wake_key(thread_id: str) -> str:
+    return f"wake:thread:{thread_id}"
+
+
 class ThreadLock:
     def __init__(self, client: redis.Redis, thread_id: str, ttl_s: float | None = None) -> None:
         self.client = client
         self.key = lock_key(thread_id)
+        self.wake = wake_key(thread_id)
         self.token = secrets.token_hex(16)
         self.ttl_ms = int((ttl_s or settings.THREAD_LOCK_TTL_S) * 1000)
 
@@ -51,8 +58,16 @@ class ThreadLock:
         """Extend the expiry; False means we lost the lock."""
         return bool(self.client.eval(RENEW_SCRIPT, 1, self.key, self.token, self.ttl_ms))
 
-    def release(self) -> bool:
-        return bool(self.client.eval(RELEASE_SCRIPT, 1, self.key, self.token))
+    def release_and_take_wake_flag(self) -> bool:
+        """Release (if still ours) and clear the wake flag atomically; True if it was raised."""
+        return self.client.eval(RELEASE_SCRIPT, 2, self.key, self.wake, self.token) is not None
+
+    def raise_wake_flag(self) -> None:
+        """Tell the holder that a run arrived while it held the lock."""
+        self.client.set(self.wake, b"1", px=self.ttl_ms * 4)
+
+    def take_wake_flag(self) -> bool:
+        return self.client.getdel(self.wake) is not None
 
     def owned(self) -> bool:
         value = self.client.get(self.key)

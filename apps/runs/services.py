@@ -3,17 +3,19 @@
 Every run status transition happens here, with compare-and-set updates.
 """
 
+import json
 import logging
 import uuid
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from apps.assistants.models import Assistant
 from apps.assistants.services import resolve_assistant
 from apps.core.errors import Conflict, NotFound
+from apps.core.expressions import JSONBMerge
 from apps.core.redis import get_redis
 from apps.graphs.checkpointer import get_sync_checkpointer
 from apps.runs import executor
@@ -52,78 +54,83 @@ RUN_KWARGS = (
 def create_run(payload: dict[str, Any], thread_id: uuid.UUID | None = None) -> Run:
     """Insert a run (stateful when thread_id is given, else on a temporary thread).
 
-    Decided under a row lock on the thread, so two concurrent requests cannot
-    both see an idle thread. Dispatches the execution task after commit.
+    Decided under a row lock on the thread (taken by the UPDATE that marks it
+    busy), so two concurrent requests cannot both see an idle thread.
+    Dispatches the execution task after commit.
     Raises NotFound (assistant, thread), Conflict (reject strategy).
     """
     assistant = resolve_assistant(payload["assistant_id"])
+    strategy = payload.get("multitask_strategy") or MultitaskStrategy.ENQUEUE
     with transaction.atomic():
         if thread_id is None:
-            thread = _create_temporary_thread(payload)
+            thread_id = _create_temporary_thread(payload, assistant)
         else:
-            thread = _lock_thread(thread_id, create=payload.get("if_not_exists") == "create")
-        _apply_multitask_strategy(thread, payload.get("multitask_strategy") or MultitaskStrategy.ENQUEUE)
+            _take_thread(thread_id, assistant, create=payload.get("if_not_exists") == "create")
+        _apply_multitask_strategy(thread_id, strategy)
         run = Run.objects.create(
-            thread=thread,
+            thread_id=thread_id,
             assistant=assistant,
             metadata=payload.get("metadata") or {},
-            kwargs=_run_kwargs(payload),
-            multitask_strategy=payload.get("multitask_strategy") or MultitaskStrategy.ENQUEUE,
+            kwargs=_run_kwargs(payload, temporary=payload.get("temporary", False)),
+            multitask_strategy=strategy,
         )
-        _mark_thread_taken(thread, assistant)
-        transaction.on_commit(lambda: dispatch_run(run.run_id))
+        transaction.on_commit(lambda: dispatch_run(run.run_id, run.thread_id))
     return run
 
 
-def _create_temporary_thread(payload: dict[str, Any]) -> Thread:
+def _thread_metadata(assistant: Assistant) -> dict[str, str]:
+    """What a thread remembers of its graph (state reads need the graph)."""
+    return {"graph_id": assistant.graph_id, "assistant_id": str(assistant.assistant_id)}
+
+
+def _create_temporary_thread(payload: dict[str, Any], assistant: Assistant) -> uuid.UUID:
     keep = payload.get("on_completion") == "keep"
-    return Thread.objects.create(is_temporary=not keep)
+    payload["temporary"] = not keep
+    thread = Thread.objects.create(
+        is_temporary=not keep, status=ThreadStatus.BUSY, metadata=_thread_metadata(assistant)
+    )
+    return thread.thread_id
 
 
-def _lock_thread(thread_id: uuid.UUID, create: bool) -> Thread:
-    thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
-    if thread is not None:
-        return thread
+def _take_thread(thread_id: uuid.UUID, assistant: Assistant, create: bool) -> None:
+    """Mark the thread busy (which row-locks it until commit); create it if asked."""
+    changes = {"metadata": JSONBMerge("metadata", _thread_metadata(assistant)), "status": ThreadStatus.BUSY}
+    if Thread.objects.filter(pk=thread_id).update(updated_at=timezone.now(), **changes):
+        return
     if not create:
         raise NotFound(f"Thread {thread_id} not found")
     try:
         with transaction.atomic():
-            Thread.objects.create(thread_id=thread_id)
-    except IntegrityError:
-        pass  # created concurrently by another request: lock that one
-    return Thread.objects.select_for_update().get(pk=thread_id)
+            Thread.objects.create(thread_id=thread_id, status=ThreadStatus.BUSY, metadata=_thread_metadata(assistant))
+    except IntegrityError:  # created concurrently by another request: take that one
+        Thread.objects.filter(pk=thread_id).update(updated_at=timezone.now(), **changes)
 
 
-def _apply_multitask_strategy(thread: Thread, strategy: str) -> None:
+def _apply_multitask_strategy(thread_id: uuid.UUID, strategy: str) -> None:
     if strategy == MultitaskStrategy.ENQUEUE:
         return
-    in_flight = Run.objects.filter(thread=thread, status__in=IN_FLIGHT_STATUSES).exists()
+    in_flight = Run.objects.filter(thread_id=thread_id, status__in=IN_FLIGHT_STATUSES).exists()
     if not in_flight:
         return
     if strategy == MultitaskStrategy.REJECT:
         raise Conflict(
-            f"Thread {thread.thread_id} is already running a task. Wait for it to finish "
+            f"Thread {thread_id} is already running a task. Wait for it to finish "
             "or choose a different multitask strategy."
         )
     raise Conflict(f"multitask_strategy '{strategy}' is not supported by this server yet")
 
 
-def _run_kwargs(payload: dict[str, Any]) -> dict[str, Any]:
+def _run_kwargs(payload: dict[str, Any], temporary: bool) -> dict[str, Any]:
     kwargs = {key: payload.get(key) for key in RUN_KWARGS}
     kwargs["stream_mode"] = payload.get("stream_mode") or list(DEFAULT_STREAM_MODES)
+    kwargs["temporary"] = temporary
     return kwargs
 
 
-def _mark_thread_taken(thread: Thread, assistant: Assistant) -> None:
-    """The thread remembers its graph (for state reads) and turns busy."""
-    metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": str(assistant.assistant_id)}
-    Thread.objects.filter(pk=thread.pk).update(metadata=metadata, status=ThreadStatus.BUSY, updated_at=timezone.now())
-
-
-def dispatch_run(run_id: uuid.UUID) -> None:
+def dispatch_run(run_id: uuid.UUID, thread_id: uuid.UUID) -> None:
     from apps.runs.tasks import execute_run
 
-    execute_run.apply_async(args=[str(run_id)])
+    execute_run.apply_async(args=[str(run_id), str(thread_id)])
 
 
 # ---------------------------------------------------------------- reads
@@ -158,55 +165,80 @@ def delete_run(thread_id: uuid.UUID, run_id: uuid.UUID) -> None:
 # ---------------------------------------------------------------- execution (worker side)
 
 
-def execute_thread_runs(run_id: str) -> None:
+def execute_thread_runs(run_id: str, thread_id: str) -> None:
     """Execute the thread's pending runs, oldest first, while holding its lock.
 
-    1. A run that is gone or not pending is ignored (a duplicate delivery).
-    2. Take the per-thread lock; if another worker holds it, return: that
-       worker picks this run up next (step 4), so no slot waits idle.
-    3. Claim the oldest pending run (compare-and-set), execute it, record
-       its outcome; repeat until none is pending.
-    4. Release the lock, then dispatch any run that arrived after the last
-       claim (its own task may have found the lock taken).
+    1. Take the per-thread lock. If another worker holds it, raise the
+       thread's wake flag and try once more: either we get the lock now, or
+       the holder still had it after the flag went up and will see the flag
+       (step 3). No worker slot ever waits for a busy thread.
+    2. Claim the oldest pending run (one compare-and-set UPDATE), execute it,
+       record its outcome. Claim again while the claim saw more pending runs
+       or the wake flag says one arrived; a duplicate delivery claims nothing.
+    3. Release the lock and read-and-clear the wake flag in one Lua call; if
+       a run arrived after our last claim, dispatch the oldest pending one.
     """
-    row = Run.objects.filter(pk=run_id).values("thread_id", "status").first()
-    if row is None or row["status"] != RunStatus.PENDING:
-        return
-    thread_id = str(row["thread_id"])
     lock = ThreadLock(get_redis(), thread_id)
     if not lock.acquire():
-        return
+        lock.raise_wake_flag()
+        if not lock.acquire():
+            return
     lock_keeper.hold(lock)
     try:
+        lock.take_wake_flag()
         while (run := claim_next_run(thread_id)) is not None:
             _execute_claimed(run)
+            if not run.has_more and not lock.take_wake_flag():
+                break
     finally:
         lock_keeper.drop(lock)
-        lock.release()
-    _dispatch_leftover(thread_id)
+        woken = lock.release_and_take_wake_flag()
+    if woken:
+        _dispatch_leftover(thread_id)
+
+
+CLAIM_SQL = """
+WITH claimed AS (
+    UPDATE runs_run SET status = 'running', started_at = now(), updated_at = now(), attempt = attempt + 1
+    WHERE run_id = (
+        SELECT run_id FROM runs_run WHERE thread_id = %s AND status = 'pending'
+        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+    ) AND status = 'pending'
+    RETURNING *
+)
+SELECT claimed.*, a.graph_id AS a_graph_id, a.config AS a_config, a.context AS a_context,
+    EXISTS (
+        SELECT 1 FROM runs_run r
+        WHERE r.thread_id = claimed.thread_id AND r.status = 'pending' AND r.run_id <> claimed.run_id
+    ) AS has_more
+FROM claimed JOIN assistants_assistant a ON a.assistant_id = claimed.assistant_id
+"""
 
 
 def claim_next_run(thread_id: str) -> Run | None:
-    """Move the thread's oldest pending run to running; None if there is none."""
-    candidate = (
-        Run.objects.filter(thread_id=thread_id, status=RunStatus.PENDING)
-        .order_by("created_at")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if candidate is None:
-        return None
-    now = timezone.now()
+    """Move the thread's oldest pending run to running in one statement; None if none is pending.
+
+    The returned run carries its assistant and `has_more` (other runs pending).
+    """
     try:
-        with transaction.atomic():
-            claimed = Run.objects.filter(pk=candidate, status=RunStatus.PENDING).update(
-                status=RunStatus.RUNNING, started_at=now, updated_at=now, attempt=F("attempt") + 1
-            )
+        # Autocommit: the single statement is its own transaction.
+        claimed = list(Run.objects.raw(CLAIM_SQL, [thread_id]))
     except IntegrityError:
-        return None  # another worker is running one of this thread's runs
+        return None  # one_running_run_per_thread: another worker runs this thread
     if not claimed:
-        return claim_next_run(thread_id)
-    return Run.objects.select_related("assistant", "thread").get(pk=candidate)
+        return None
+    run = claimed[0]
+    run.assistant = Assistant(
+        assistant_id=run.assistant_id,
+        graph_id=run.a_graph_id,
+        config=_json_column(run.a_config),
+        context=_json_column(run.a_context),
+    )
+    return run
+
+
+def _json_column(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _execute_claimed(run: Run) -> None:
@@ -269,29 +301,50 @@ def _graph_config(run: Run, assistant: Assistant) -> dict[str, Any]:
     return config
 
 
-def finish_run(run: Run, outcome: executor.RunOutcome) -> None:
-    """Record the terminal status, then close the run's event stream.
+FINISH_SQL = """
+WITH finished AS (
+    UPDATE runs_run SET status = %(status)s, error = %(error)s, ended_at = now(), updated_at = now()
+    WHERE run_id = %(run_id)s AND status = 'running'
+    RETURNING thread_id
+)
+UPDATE threads_thread SET
+    updated_at = now(),
+    values = CASE WHEN %(has_values)s THEN %(values)s ELSE values END,
+    interrupts = CASE WHEN %(has_values)s THEN %(interrupts)s ELSE interrupts END,
+    state_updated_at = CASE WHEN %(has_values)s THEN now() ELSE state_updated_at END,
+    -- a thread with queued runs stays busy
+    status = CASE WHEN EXISTS (
+        SELECT 1 FROM runs_run WHERE thread_id = %(thread_id)s AND status = 'pending'
+    ) THEN 'busy' ELSE %(thread_status)s END
+WHERE thread_id = %(thread_id)s AND EXISTS (SELECT 1 FROM finished)
+"""
 
-    The stream's end entry is written after the commit, so whoever wakes on
-    it reads the final status from PostgreSQL.
+
+def finish_run(run: Run, outcome: executor.RunOutcome) -> None:
+    """Record the terminal status (run and thread in one statement), then close the event stream.
+
+    Only a running run is finished (compare-and-set). The stream's end entry
+    is written after the commit, so whoever wakes on it reads the final
+    status from PostgreSQL.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            status=outcome.status, error=outcome.error, ended_at=now, updated_at=now
-        )
-        thread_update: dict[str, Any] = {"status": outcome.thread_status, "updated_at": now}
-        if outcome.error is None:
-            thread_update.update(values=outcome.values, interrupts=outcome.interrupts, state_updated_at=now)
-        if Run.objects.filter(thread_id=run.thread_id, status=RunStatus.PENDING).exists():
-            thread_update["status"] = ThreadStatus.BUSY
-        Thread.objects.filter(pk=run.thread_id).update(**thread_update)
+    params = {
+        "run_id": run.run_id,
+        "thread_id": run.thread_id,
+        "status": outcome.status,
+        "error": Jsonb(outcome.error) if outcome.error is not None else None,
+        "has_values": outcome.error is None,
+        "values": Jsonb(outcome.values),
+        "interrupts": Jsonb(outcome.interrupts),
+        "thread_status": outcome.thread_status,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(FINISH_SQL, params)
     append_end(
         get_redis(),
         str(run.run_id),
         {"status": outcome.status, "output": outcome.output(), "error": outcome.error},
     )
-    if run.thread.is_temporary:
+    if run.kwargs.get("temporary"):
         _delete_temporary_thread(run.thread_id)
 
 

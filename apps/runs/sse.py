@@ -5,6 +5,7 @@ wait in the event loop on blocking XREADs, not in a thread, and not by
 polling PostgreSQL (which is consulted only when a stream is missing).
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -84,15 +85,20 @@ async def run_events(
             yield sse_frame(entry.event, entry.data, entry.id)
 
 
-async def wait_for_end(run_id: str) -> dict[str, Any]:
-    """The run's end payload, waiting for it if needed; yields nothing itself."""
+async def wait_for_end(run_id: str, fresh: bool = False) -> dict[str, Any]:
+    """The run's end payload, waiting for it if needed.
+
+    `fresh`: the run was created by this request, so it cannot have ended
+    before its stream existed; skip the look-ups for an already-ended run.
+    """
     client = get_async_redis()
-    end = await last_end_entry(client, run_id)
-    if end is not None:
-        return end.end_payload()
-    payload = await _finished_without_stream(run_id)
-    if payload is not None:
-        return payload
+    if not fresh:
+        end = await last_end_entry(client, run_id)
+        if end is not None:
+            return end.end_payload()
+        payload = await _finished_without_stream(run_id)
+        if payload is not None:
+            return payload
     async for entry in read_entries(client, run_id, "0", settings.SSE_HEARTBEAT_S):
         if entry is not None and entry.is_end:
             return entry.end_payload()
@@ -101,15 +107,16 @@ async def wait_for_end(run_id: str) -> dict[str, Any]:
     raise RuntimeError("run stream ended without an end entry")
 
 
-async def wait_body(run_id: str) -> AsyncIterator[bytes]:
+async def wait_body(run_id: str, fresh: bool = False) -> AsyncIterator[bytes]:
     """A JSON body with the run's output, sent once the run ends.
+
+    The status line and headers go out at once (200); a run that fails still
+    answers 200 with `{"__error__": {...}}`, as upstream does.
 
     While waiting, a newline is sent every SSE_HEARTBEAT_S so that proxies do
     not cut an idle connection (JSON parsers skip leading whitespace).
     """
-    import asyncio
-
-    waiter = asyncio.ensure_future(wait_for_end(run_id))
+    waiter = asyncio.ensure_future(wait_for_end(run_id, fresh))
     try:
         while True:
             done, _ = await asyncio.wait({waiter}, timeout=settings.SSE_HEARTBEAT_S)

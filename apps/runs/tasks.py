@@ -10,5 +10,5 @@ from apps.runs import services
 
 
 @shared_task(name="runs.execute", ignore_result=True)
-def execute_run(run_id: str) -> None:
-    services.execute_thread_runs(run_id)
+def execute_run(run_id: str, thread_id: str) -> None:
+    services.execute_thread_runs(run_id, thread_id)

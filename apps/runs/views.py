@@ -25,8 +25,8 @@ def sse_response(events: Any, run: Run) -> StreamingHttpResponse:
     return response
 
 
-def wait_response(run: Run, with_location: bool = True) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(sse.wait_body(str(run.run_id)), content_type="application/json")
+def wait_response(run: Run, with_location: bool = True, fresh: bool = False) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(sse.wait_body(str(run.run_id), fresh), content_type="application/json")
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
     response["Content-Location"] = run_path(run)
@@ -74,7 +74,7 @@ class RunWaitView(ApiView):
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> StreamingHttpResponse:
         run = services.create_run(self.parse(RunCreateSerializer), thread_id)
         # A temporary thread vanishes with its run: nothing to reconnect to.
-        return wait_response(run, with_location=thread_id is not None)
+        return wait_response(run, with_location=thread_id is not None, fresh=True)
 
 
 class RunDetailView(ApiView):

@@ -1,0 +1,51 @@
+"""Batches a run's stream events into pipelined XADDs, in order.
+
+A round trip to Redis costs ~0.7 ms here; a token-streaming run emits dozens
+of events, so the executor hands events to this publisher and moves on. One
+writer task flushes whatever has accumulated in a single pipeline.
+"""
+
+import asyncio
+from typing import Any
+
+import redis.asyncio as aioredis
+from django.conf import settings
+
+from apps.core.jsonutil import dumps
+from apps.runs.streams import stream_key
+
+
+class EventPublisher:
+    def __init__(self, client: aioredis.Redis, run_id: str) -> None:
+        self.client = client
+        self.key = stream_key(run_id)
+        self._pending: list[tuple[str, bytes]] = []
+        self._wakeup = asyncio.Event()
+        self._closed = False
+        self._writer = asyncio.ensure_future(self._write_forever())
+
+    def publish(self, event: str, data: Any) -> None:
+        self._pending.append((event, dumps(data)))
+        self._wakeup.set()
+
+    async def close(self) -> None:
+        """Flush everything published so far; raises if Redis refused a write."""
+        self._closed = True
+        self._wakeup.set()
+        await self._writer
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            if self._pending:
+                batch, self._pending = self._pending, []
+                await self._write(batch)
+            if self._closed and not self._pending:
+                return
+
+    async def _write(self, batch: list[tuple[str, bytes]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for event, data in batch:
+            pipe.xadd(self.key, {"e": event, "d": data}, maxlen=settings.RUN_STREAM_MAXLEN, approximate=True)
+        await pipe.execute()
