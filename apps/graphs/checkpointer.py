@@ -78,8 +78,12 @@ async def get_async_checkpointer() -> AsyncPostgresSaver:
 
 
 def reset_checkpointers() -> None:
+    """Close every pool (tests switch databases; workers shut down)."""
     global _sync_saver
     if _sync_saver is not None:
         _sync_saver.conn.close()
     _sync_saver = None
+    for loop, saver in list(_async_savers.items()):
+        if loop.is_running():
+            asyncio.run_coroutine_threadsafe(saver.conn.close(), loop).result(timeout=10)
     _async_savers.clear()

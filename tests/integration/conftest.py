@@ -1,0 +1,31 @@
+"""Integration tests: real PostgreSQL and Redis, services called in-process."""
+
+import pytest
+
+from apps.assistants.services import ensure_default_assistants
+from apps.graphs.checkpointer import reset_checkpointers
+from apps.graphs.registry import reset_registry
+
+
+@pytest.fixture
+def assistants(transactional_db: None) -> dict[str, object]:
+    """Default assistants for the fixture app's graphs, by graph id."""
+    reset_registry()
+    return {a.graph_id: a for a in ensure_default_assistants()}
+
+
+@pytest.fixture(autouse=True)
+def fresh_checkpointer_pools() -> None:
+    # Pools are bound to the test database; start each test with new ones.
+    yield
+    reset_checkpointers()
+
+
+@pytest.fixture
+def no_dispatch(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Record task dispatches instead of sending them, so a test runs the worker side itself."""
+    sent: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        "apps.runs.services.dispatch_run", lambda run_id, thread_id: sent.append((str(run_id), str(thread_id)))
+    )
+    return sent
