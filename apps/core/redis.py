@@ -27,7 +27,10 @@ def get_async_redis() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     client = _async_clients.get(loop)
     if client is None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL, health_check_interval=30)
+        # Blocking XREADs wait up to SSE_HEARTBEAT_S: the socket must outwait them.
+        client = aioredis.Redis.from_url(
+            settings.REDIS_URL, health_check_interval=30, socket_timeout=settings.SSE_HEARTBEAT_S + 30
+        )
         _async_clients[loop] = client
     return client
 

@@ -1,0 +1,106 @@
+"""End-to-end tests: a live server (`manage.py dev`: uvicorn + Celery worker + beat)
+on a free port, driven with the official langgraph_sdk.
+
+The server gets its own fresh database on the PostgreSQL server of
+DATABASE_URL, and the Redis of REDIS_URL (both provided by the test command).
+"""
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from apps.core.embedded import free_port
+from tests.conftest import FIXTURE_CONFIG
+
+REPO = Path(__file__).resolve().parents[2]
+SERVER_START_TIMEOUT_S = 90.0
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+def database_url_for(name: str) -> str:
+    """DATABASE_URL with another database name (URLs with a socket path as host included)."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def admin_connection() -> psycopg.Connection:
+    return psycopg.connect(database_url_for("postgres"), autocommit=True)
+
+
+class LiveServer:
+    def __init__(self, database: str, port: int, log_path: Path) -> None:
+        self.database = database
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self, extra_env: dict[str, str] | None = None) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url_for(self.database),
+            # Its own Celery queue: other servers on the same Redis must not take its runs.
+            "RUNS_QUEUE": f"runs-{self.database}",
+            **(extra_env or {}),
+        }
+        argv = [sys.executable, "manage.py", "dev", "--port", str(self.port), "--config", str(FIXTURE_CONFIG)]
+        self.log = self.log_path.open("ab")
+        self.process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-4000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/ok", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-4000:]}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def agent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    database = f"agentplatform_e2e_{uuid.uuid4().hex[:12]}"
+    with admin_connection() as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    server = LiveServer(database, free_port(), tmp_path_factory.mktemp("e2e") / "server.log")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        with admin_connection() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@pytest.fixture
+def url(agent_server: LiveServer) -> str:
+    return agent_server.url
