@@ -147,7 +147,9 @@ def count_assistants(*, metadata: dict | None = None, graph_id: str | None = Non
     return _filtered(metadata, graph_id, name).count()
 
 
-def list_versions(assistant_id: uuid.UUID, *, metadata: dict | None, limit: int, offset: int) -> list[AssistantVersion]:
+def list_versions(
+    assistant_id: uuid.UUID, *, metadata: dict | None = None, limit: int = 10, offset: int = 0
+) -> list[AssistantVersion]:
     get_assistant(assistant_id)
     queryset = AssistantVersion.objects.filter(assistant_id=assistant_id).order_by("-version")
     if metadata:

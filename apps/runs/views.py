@@ -103,7 +103,8 @@ class RunJoinStreamView(ApiView):
     )
     def get(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> StreamingHttpResponse:
         run = services.get_run(thread_id, run_id)
-        modes = request.query_params.getlist("stream_mode") or None
+        # The SDK sends `stream_mode=` (empty) when no mode was asked for.
+        modes = [mode for mode in request.query_params.getlist("stream_mode") if mode] or None
         events = sse.run_events(
             str(run.run_id),
             last_event_id=request.headers.get("Last-Event-ID"),
