@@ -1,0 +1,85 @@
+"""Start the servers a benchmark compares: ours (`manage.py dev`) and, if installed, upstream's `langgraph dev`."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from apps.core.embedded import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH_APP = Path(__file__).resolve().parent / "app"
+START_TIMEOUT_S = 120.0
+
+
+def wait_ok(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/ok", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server did not start:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@contextmanager
+def ours(workers: int = 1, jobs_per_worker: int = 10, api_processes: int = 1) -> Iterator[str]:
+    """Our server on the embedded default, in a throwaway data folder."""
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-ours-"))
+    port, log = free_port(), data_dir / "server.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["DEBUG"] = "false"
+    env["SECRET_KEY"] = "bench"
+    env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    argv = [
+        sys.executable, "manage.py", "dev", "--port", str(port), "--data-dir", str(data_dir / "data"),
+        "--config", str(BENCH_APP / "langgraph.json"), "--workers", str(workers),
+        "--jobs-per-worker", str(jobs_per_worker), "--api-processes", str(api_processes),
+    ]  # fmt: skip
+    process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ok(url, process, log)
+        yield url
+    finally:
+        stop(process)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def upstream() -> Iterator[str | None]:
+    """Upstream's in-memory `langgraph dev`, when `langgraph` is on PATH (pip install "langgraph-cli[inmem]")."""
+    executable = os.environ.get("LANGGRAPH_CLI") or shutil.which("langgraph")
+    if not executable:
+        yield None
+        return
+    work = Path(tempfile.mkdtemp(prefix="bench-upstream-"))
+    shutil.copytree(BENCH_APP, work / "app")
+    port, log = free_port(), work / "server.log"
+    argv = [executable, "dev", "--port", str(port), "--no-browser", "--no-reload"]
+    process = subprocess.Popen(argv, cwd=work / "app", stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ok(url, process, log)
+        yield url
+    finally:
+        stop(process)
+        shutil.rmtree(work, ignore_errors=True)
