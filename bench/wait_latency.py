@@ -31,7 +31,8 @@ async def measure(url: str, calls: int, warmup: int) -> list[float]:
 def summary(name: str, timings: list[float]) -> str:
     ordered = sorted(timings)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
-    return f"{name:10s} n={len(ordered):3d}  p50={statistics.median(ordered):7.1f} ms  p95={p95:7.1f} ms  max={ordered[-1]:7.1f} ms"
+    p50 = statistics.median(ordered)
+    return f"{name:10s} n={len(ordered):3d}  p50={p50:7.1f} ms  p95={p95:7.1f} ms  max={ordered[-1]:7.1f} ms"
 
 
 def main() -> None:
