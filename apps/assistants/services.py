@@ -84,8 +84,12 @@ def resolve_assistant(assistant_id_or_graph_id: str) -> Assistant:
     try:
         assistant_uuid = uuid.UUID(str(assistant_id_or_graph_id))
     except ValueError:
-        if assistant_id_or_graph_id not in get_registry():
-            raise NotFound(f"Assistant '{assistant_id_or_graph_id}' not found") from None
+        registry = get_registry()
+        if assistant_id_or_graph_id not in registry:
+            raise InvalidInput(
+                f"Invalid assistant: '{assistant_id_or_graph_id}'. Must be either a valid assistant UUID "
+                f"or one of the registered graphs: {', '.join(registry.ids())}"
+            ) from None
         assistant_uuid = default_assistant_id(assistant_id_or_graph_id)
     return get_assistant(assistant_uuid)
 

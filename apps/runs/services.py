@@ -98,7 +98,7 @@ def _take_thread(thread_id: uuid.UUID, assistant: Assistant, create: bool) -> No
     if Thread.objects.filter(pk=thread_id).update(updated_at=timezone.now(), **changes):
         return
     if not create:
-        raise NotFound(f"Thread {thread_id} not found")
+        raise NotFound(f"Thread with ID {thread_id} not found")
     try:
         with transaction.atomic():
             Thread.objects.create(thread_id=thread_id, status=ThreadStatus.BUSY, metadata=_thread_metadata(assistant))
@@ -147,7 +147,7 @@ def get_run(thread_id: uuid.UUID, run_id: uuid.UUID) -> Run:
 def list_runs(thread_id: uuid.UUID, *, limit: int = 10, offset: int = 0, status: str | None = None) -> list[Run]:
     """Newest first. Raises NotFound for a missing thread."""
     if not Thread.objects.filter(pk=thread_id).exists():
-        raise NotFound(f"Thread {thread_id} not found")
+        raise NotFound(f"Thread with ID {thread_id} not found")
     queryset = Run.objects.filter(thread_id=thread_id).order_by("-created_at")
     if status:
         queryset = queryset.filter(status=status)

@@ -31,7 +31,7 @@ def create_thread(
     except IntegrityError as exc:
         if if_exists == "do_nothing":
             return get_thread(thread_id)
-        raise Conflict(f"Thread {thread_id} already exists") from exc
+        raise Conflict(f"Thread with ID {thread_id} already exists") from exc
 
 
 def get_thread(thread_id: uuid.UUID) -> Thread:
@@ -39,7 +39,7 @@ def get_thread(thread_id: uuid.UUID) -> Thread:
     try:
         return Thread.objects.get(pk=thread_id)
     except Thread.DoesNotExist as exc:
-        raise NotFound(f"Thread {thread_id} not found") from exc
+        raise NotFound(f"Thread with ID {thread_id} not found") from exc
 
 
 def patch_thread(thread_id: uuid.UUID, *, metadata: dict | None = None, **_: Any) -> Thread:
@@ -47,7 +47,7 @@ def patch_thread(thread_id: uuid.UUID, *, metadata: dict | None = None, **_: Any
     with transaction.atomic():
         thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
         if thread is None:
-            raise NotFound(f"Thread {thread_id} not found")
+            raise NotFound(f"Thread with ID {thread_id} not found")
         if metadata:
             thread.metadata = {**thread.metadata, **metadata}
         thread.save()
@@ -58,7 +58,7 @@ def delete_thread(thread_id: uuid.UUID) -> None:
     """Delete the thread, its runs and its checkpoints. Raises NotFound."""
     deleted, _ = Thread.objects.filter(pk=thread_id).delete()
     if not deleted:
-        raise NotFound(f"Thread {thread_id} not found")
+        raise NotFound(f"Thread with ID {thread_id} not found")
     get_sync_checkpointer().delete_thread(str(thread_id))
 
 

@@ -76,7 +76,7 @@ def test_threads_crud_search_count(url: str) -> None:
         assert await client.threads.count(metadata={"tag": tag}) == 1
 
         fresh_state = await client.threads.get_state(thread["thread_id"])
-        assert fresh_state["values"] == {} and fresh_state["next"] == []
+        assert fresh_state["values"] == {} and fresh_state["next"] == [] and fresh_state["checkpoint"] is None
         assert await client.threads.get_history(thread["thread_id"]) == []
 
         await client.threads.delete(thread["thread_id"])
@@ -231,7 +231,9 @@ def test_validation_errors_reach_the_sdk_as_422(url: str) -> None:
         thread = await client.threads.create()
         with pytest.raises(UnprocessableEntityError):
             await client.runs.create(thread["thread_id"], "agent", input=HELLO, multitask_strategy="sometimes")
-        with pytest.raises(NotFoundError):
+        with pytest.raises(UnprocessableEntityError):
             await client.runs.create(thread["thread_id"], "no-such-graph", input=HELLO)
+        with pytest.raises(NotFoundError):
+            await client.runs.create(thread["thread_id"], str(uuid.uuid4()), input=HELLO)
 
     run(main())

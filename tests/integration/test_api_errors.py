@@ -22,7 +22,7 @@ def test_missing_thread_is_404(client: Client) -> None:
     missing = uuid.uuid4()
     response = client.get(f"/threads/{missing}")
     assert response.status_code == 404
-    assert response.json() == {"detail": f"Thread {missing} not found"}
+    assert response.json() == {"detail": f"Thread with ID {missing} not found"}
 
 
 def test_malformed_path_id_is_422(client: Client) -> None:
@@ -78,13 +78,16 @@ def test_bad_run_fields_are_422_naming_the_field(client: Client, body: dict, fie
     assert error["detail"].startswith(f"{field}:")
 
 
-def test_unknown_assistant_is_404_and_nothing_is_stored(client: Client) -> None:
+def test_unknown_assistant_is_rejected_and_nothing_is_stored(client: Client) -> None:
     from apps.runs.models import Run
 
     thread = post(client, "/threads", {})[1]
+    # As upstream: a name that is no graph is malformed (422), a UUID that is no assistant is missing (404).
     status, body = post(client, f"/threads/{thread['thread_id']}/runs", {"assistant_id": "nope"})
+    assert status == 422
+    assert "Invalid assistant: 'nope'" in body["detail"]
+    status, body = post(client, f"/threads/{thread['thread_id']}/runs", {"assistant_id": str(uuid.uuid4())})
     assert status == 404
-    assert "nope" in body["detail"]
     assert not Run.objects.exists()
 
 

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from apps.core.errors import NotFound
+from apps.core.errors import InvalidInput, NotFound
 from apps.core.jsonutil import loads
 from apps.runs import services
 from apps.runs.models import Run, RunStatus
@@ -93,11 +93,11 @@ def test_stateless_run_keeps_its_thread_when_asked(assistants, no_dispatch) -> N
     assert Run.objects.get(pk=run.run_id).status == RunStatus.SUCCESS
 
 
-def test_graph_id_works_as_assistant_id_and_unknown_ones_404(assistants, no_dispatch) -> None:
+def test_graph_id_works_as_assistant_id_unknown_graph_422_unknown_uuid_404(assistants, no_dispatch) -> None:
     thread = create_thread()
     run = services.create_run({"assistant_id": "slow"}, thread.thread_id)
     assert run.assistant_id == assistants["slow"].assistant_id
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidInput, match="Invalid assistant: 'no-such-graph'"):
         services.create_run({"assistant_id": "no-such-graph"}, thread.thread_id)
     with pytest.raises(NotFound):
         services.create_run({"assistant_id": str(uuid.uuid4())}, thread.thread_id)
