@@ -87,3 +87,34 @@ def reset_checkpointers() -> None:
         if loop.is_running():
             asyncio.run_coroutine_threadsafe(saver.conn.close(), loop).result(timeout=10)
     _async_savers.clear()
+
+
+# langgraph-checkpoint-postgres declares `delete_for_runs` but does not implement
+# it; rollback needs exactly that. Checkpoints carry their run id in metadata
+# (we put it in the run config's metadata), so these statements remove a run's
+# checkpoints, their pending writes, and the channel blobs no remaining
+# checkpoint of the thread refers to.
+DELETE_RUN_CHECKPOINTS_SQL = [
+    """
+    DELETE FROM checkpoint_writes w USING checkpoints c
+    WHERE c.thread_id = %(thread_id)s AND c.metadata->>'run_id' = %(run_id)s
+      AND w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns AND w.checkpoint_id = c.checkpoint_id
+    """,
+    "DELETE FROM checkpoints WHERE thread_id = %(thread_id)s AND metadata->>'run_id' = %(run_id)s",
+    """
+    DELETE FROM checkpoint_blobs b
+    WHERE b.thread_id = %(thread_id)s AND NOT EXISTS (
+        SELECT 1 FROM checkpoints c
+        WHERE c.thread_id = b.thread_id AND c.checkpoint_ns = b.checkpoint_ns
+          AND c.checkpoint->'channel_versions'->>b.channel = b.version
+    )
+    """,
+]
+
+
+def delete_run_checkpoints(thread_id: str, run_id: str) -> None:
+    """Remove every checkpoint a run wrote, in one transaction (rollback)."""
+    pool = get_sync_checkpointer().conn
+    with pool.connection() as conn, conn.transaction():
+        for statement in DELETE_RUN_CHECKPOINTS_SQL:
+            conn.execute(statement, {"thread_id": thread_id, "run_id": run_id})

@@ -17,6 +17,7 @@ from apps.graphs.checkpointer import get_async_checkpointer
 from apps.graphs.registry import get_registry
 from apps.graphs.state import interrupt_json, interrupts_by_task
 from apps.runs.publisher import EventPublisher
+from apps.runs.signals import get_watcher
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +59,13 @@ class RunOutcome:
     error: dict[str, Any] | None = None
     interrupts: dict[str, Any] = field(default_factory=dict)
     pending_interrupts: list[dict[str, Any]] = field(default_factory=list)
+    cancelled_with: str | None = None  # "interrupt" or "rollback" when a stop signal ended it
 
     def output(self) -> Any:
         """What /wait and /join answer with: the final values (plus pending interrupts)."""
         if self.error is not None:
             return {"__error__": self.error}
+
         if self.pending_interrupts and isinstance(self.values, dict):
             return {**self.values, "__interrupt__": self.pending_interrupts}
         return self.values
@@ -85,6 +88,25 @@ def graph_input(spec: RunSpec) -> Any:
             goto=spec.command.get("goto") or (),
         )
     return spec.input
+
+
+async def execute_cancellable(spec: RunSpec) -> RunOutcome:
+    """Run the graph as a task that a stop signal (interrupt or rollback) can cancel mid-node."""
+    client = get_async_redis()
+    watcher = get_watcher(client)
+    task = asyncio.ensure_future(execute(spec))
+    await watcher.register(spec.run_id, task)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        action = watcher.actions.get(spec.run_id)
+        if action is None:
+            raise  # not our signal: the worker itself is shutting down
+        # As upstream: an interrupted run leaves its thread `interrupted`; a rolled-back one leaves no trace.
+        thread_status = "interrupted" if action == "interrupt" else "idle"
+        return RunOutcome(status="interrupted", thread_status=thread_status, cancelled_with=action)
+    finally:
+        watcher.unregister(spec.run_id)
 
 
 async def execute(spec: RunSpec) -> RunOutcome:
@@ -129,6 +151,14 @@ async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) ->
         else:
             (mode, chunk), namespace = item, ()
         publisher.publish(event_name(mode, tuple(namespace)), chunk)
+
+
+async def state_after_cancel(spec: RunSpec, outcome: RunOutcome) -> RunOutcome:
+    """Fill a cancelled run's outcome with the thread's state as the cancellation left it."""
+    graph = await _prepare_graph(spec)
+    settled = await _final_outcome(graph, spec)
+    outcome.values, outcome.interrupts = settled.values, settled.interrupts
+    return outcome
 
 
 async def _final_outcome(graph: Any, spec: RunSpec) -> RunOutcome:

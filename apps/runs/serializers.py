@@ -113,3 +113,21 @@ def run_to_json(run: Run) -> dict[str, Any]:
         "kwargs": run.kwargs,
         "multitask_strategy": run.multitask_strategy,
     }
+
+
+class CancelQuerySerializer(StrictSerializer):
+    wait = serializers.BooleanField(required=False, default=False)
+    action = serializers.ChoiceField(choices=["interrupt", "rollback"], required=False, default="interrupt")
+
+
+class BulkCancelSerializer(StrictSerializer):
+    status = serializers.ChoiceField(choices=["pending", "running", "all"], required=False, allow_null=True)
+    thread_id = serializers.UUIDField(required=False, allow_null=True)
+    run_ids = serializers.ListField(child=serializers.UUIDField(), required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        by_status = attrs.get("status") is not None
+        by_ids = attrs.get("thread_id") is not None and attrs.get("run_ids") is not None
+        if by_status == by_ids:
+            raise serializers.ValidationError("give either status, or thread_id with run_ids")
+        return attrs

@@ -6,6 +6,7 @@ Every run status transition happens here, with compare-and-set updates.
 import json
 import logging
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -17,11 +18,12 @@ from apps.assistants.services import resolve_assistant
 from apps.core.errors import Conflict, NotFound
 from apps.core.expressions import JSONBMerge
 from apps.core.redis import get_redis
-from apps.graphs.checkpointer import get_sync_checkpointer
+from apps.graphs.checkpointer import delete_run_checkpoints, get_sync_checkpointer
 from apps.runs import executor
 from apps.runs.lockkeeper import lock_keeper
 from apps.runs.locks import ThreadLock
 from apps.runs.models import IN_FLIGHT_STATUSES, MultitaskStrategy, Run, RunStatus
+from apps.runs.signals import clear_cancel, send_cancel
 from apps.runs.streams import append_end
 from apps.runs.worker_loop import run_loop
 from apps.threads.models import Thread, ThreadStatus
@@ -107,9 +109,10 @@ def _take_thread(thread_id: uuid.UUID, assistant: Assistant, create: bool) -> No
 
 
 def _apply_multitask_strategy(thread_id: uuid.UUID, strategy: str) -> None:
+    """Called with the thread row locked: act on the runs already in flight."""
     if strategy == MultitaskStrategy.ENQUEUE:
         return
-    in_flight = Run.objects.filter(thread_id=thread_id, status__in=IN_FLIGHT_STATUSES).exists()
+    in_flight = list(Run.objects.filter(thread_id=thread_id, status__in=IN_FLIGHT_STATUSES).order_by("created_at"))
     if not in_flight:
         return
     if strategy == MultitaskStrategy.REJECT:
@@ -117,7 +120,9 @@ def _apply_multitask_strategy(thread_id: uuid.UUID, strategy: str) -> None:
             f"Thread {thread_id} is already running a task. Wait for it to finish "
             "or choose a different multitask strategy."
         )
-    raise Conflict(f"multitask_strategy '{strategy}' is not supported by this server yet")
+    action = CancelAction.ROLLBACK if strategy == MultitaskStrategy.ROLLBACK else CancelAction.INTERRUPT
+    for run in in_flight:
+        _stop_run(run, action)
 
 
 def _run_kwargs(payload: dict[str, Any], temporary: bool) -> dict[str, Any]:
@@ -131,6 +136,74 @@ def dispatch_run(run_id: uuid.UUID, thread_id: uuid.UUID) -> None:
     from apps.runs.tasks import execute_run
 
     execute_run.apply_async(args=[str(run_id), str(thread_id)])
+
+
+# ---------------------------------------------------------------- cancellation
+
+
+class CancelAction(StrEnum):
+    INTERRUPT = "interrupt"  # stop; keep the checkpoints it wrote
+    ROLLBACK = "rollback"  # stop; delete the run and every checkpoint it wrote
+
+
+def cancel_run(thread_id: uuid.UUID, run_id: uuid.UUID, action: str = CancelAction.INTERRUPT) -> Run:
+    """Stop a run: a pending one never starts, a running one is signalled wherever it runs.
+
+    Idempotent: cancelling a finished run does nothing. Raises NotFound.
+    """
+    with transaction.atomic():
+        # Lock the thread so a concurrent claim or create sees a consistent queue.
+        Thread.objects.select_for_update().filter(pk=thread_id).first()
+        run = get_run(thread_id, run_id)
+        _stop_run(run, CancelAction(action))
+    return run
+
+
+def cancel_runs(
+    *, action: str = CancelAction.INTERRUPT, status: str | None = None, thread_id=None, run_ids=None
+) -> int:
+    """Bulk cancel: every run in a status (`pending`, `running`, `all`), or given runs of a thread."""
+    if status is not None:
+        statuses = IN_FLIGHT_STATUSES if status == "all" else {status}
+        targets = list(Run.objects.filter(status__in=statuses).values_list("thread_id", "run_id"))
+    else:
+        targets = list(Run.objects.filter(thread_id=thread_id, run_id__in=run_ids).values_list("thread_id", "run_id"))
+        if len(targets) != len(set(run_ids)):
+            raise NotFound(f"Some of the runs were not found in thread {thread_id}")
+    for target_thread, target_run in targets:
+        cancel_run(target_thread, target_run, action)
+    return len(targets)
+
+
+def _stop_run(run: Run, action: CancelAction) -> None:
+    if run.is_terminal:
+        return
+    if run.status == RunStatus.PENDING and _stop_pending(run, action):
+        return
+    # Running (or claimed a moment ago): signal the worker, once our transaction commits.
+    transaction.on_commit(lambda: send_cancel(get_redis(), str(run.run_id), action))
+
+
+def _stop_pending(run: Run, action: CancelAction) -> bool:
+    """Finish a run that has not started; False if a worker claimed it meanwhile."""
+    queryset = Run.objects.filter(pk=run.pk, status=RunStatus.PENDING)
+    if action == CancelAction.ROLLBACK:
+        stopped = queryset.delete()[0] > 0
+    else:
+        now = timezone.now()
+        stopped = queryset.update(status=RunStatus.INTERRUPTED, ended_at=now, updated_at=now) > 0
+    if stopped:
+        _settle_thread_status(run.thread_id)
+        values = Thread.objects.filter(pk=run.thread_id).values_list("values", flat=True).first()
+        payload = {"status": RunStatus.INTERRUPTED, "output": values, "error": None, "cancelled_with": action}
+        transaction.on_commit(lambda: append_end(get_redis(), str(run.run_id), payload))
+    return stopped
+
+
+def _settle_thread_status(thread_id: uuid.UUID) -> None:
+    """A busy thread with nothing left in flight goes back to idle."""
+    if not Run.objects.filter(thread_id=thread_id, status__in=IN_FLIGHT_STATUSES).exists():
+        Thread.objects.filter(pk=thread_id, status=ThreadStatus.BUSY).update(status=ThreadStatus.IDLE)
 
 
 # ---------------------------------------------------------------- reads
@@ -242,14 +315,28 @@ def _json_column(value: Any) -> Any:
 
 
 def _execute_claimed(run: Run) -> None:
+    spec = build_run_spec(run)
     try:
-        outcome = run_loop.run(executor.execute(build_run_spec(run)))
+        outcome = run_loop.run(executor.execute_cancellable(spec))
+        if outcome.cancelled_with is not None:
+            outcome = _settle_cancelled(run, spec, outcome)
     except Exception as exc:  # the executor reports graph errors itself; this is infrastructure
         logger.exception("run %s could not execute", run.run_id)
         outcome = executor.RunOutcome(
             status=RunStatus.ERROR, thread_status=ThreadStatus.ERROR, error=executor.error_info(exc)
         )
     finish_run(run, outcome)
+    if outcome.cancelled_with == CancelAction.ROLLBACK:
+        Run.objects.filter(pk=run.pk).delete()
+    if outcome.cancelled_with is not None:
+        clear_cancel(get_redis(), str(run.run_id))
+
+
+def _settle_cancelled(run: Run, spec: executor.RunSpec, outcome: executor.RunOutcome) -> executor.RunOutcome:
+    """After a stop signal: for rollback drop the run's checkpoints; record the state it leaves."""
+    if outcome.cancelled_with == CancelAction.ROLLBACK:
+        delete_run_checkpoints(str(run.thread_id), str(run.run_id))
+    return run_loop.run(executor.state_after_cancel(spec, outcome))
 
 
 def build_run_spec(run: Run) -> executor.RunSpec:
@@ -339,11 +426,10 @@ def finish_run(run: Run, outcome: executor.RunOutcome) -> None:
     }
     with connection.cursor() as cursor:
         cursor.execute(FINISH_SQL, params)
-    append_end(
-        get_redis(),
-        str(run.run_id),
-        {"status": outcome.status, "output": outcome.output(), "error": outcome.error},
-    )
+    end = {"status": outcome.status, "output": outcome.output(), "error": outcome.error}
+    if outcome.cancelled_with is not None:
+        end["cancelled_with"] = outcome.cancelled_with
+    append_end(get_redis(), str(run.run_id), end)
     if run.kwargs.get("temporary"):
         _delete_temporary_thread(run.thread_id)
 

@@ -9,7 +9,9 @@ urlpatterns = [
     path("threads/<str:thread_id>/runs/<str:run_id>", views.RunDetailView.as_view()),
     path("threads/<str:thread_id>/runs/<str:run_id>/join", views.RunJoinView.as_view()),
     path("threads/<str:thread_id>/runs/<str:run_id>/stream", views.RunJoinStreamView.as_view()),
+    path("threads/<str:thread_id>/runs/<str:run_id>/cancel", views.RunCancelView.as_view()),
     path("runs", views.RunCreateView.as_view()),
+    path("runs/cancel", views.RunsBulkCancelView.as_view()),
     path("runs/stream", views.RunStreamView.as_view()),
     path("runs/wait", views.RunWaitView.as_view()),
 ]

@@ -6,10 +6,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.errors import NotFound
 from apps.core.views import ApiView
 from apps.runs import services, sse
 from apps.runs.models import Run
-from apps.runs.serializers import RunCreateSerializer, RunListSerializer, run_to_json
+from apps.runs.serializers import (
+    BulkCancelSerializer,
+    CancelQuerySerializer,
+    RunCreateSerializer,
+    RunListSerializer,
+    run_to_json,
+)
 
 
 def run_path(run: Run) -> str:
@@ -112,3 +119,31 @@ class RunJoinStreamView(ApiView):
             check_db_first=True,
         )
         return sse_response(events, run)
+
+
+class RunCancelView(ApiView):
+    @extend_schema(
+        parameters=[OpenApiParameter("wait", bool), OpenApiParameter("action", str, enum=["interrupt", "rollback"])],
+        responses={200: dict, 202: None},
+        summary="Cancel Run",
+    )
+    def post(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> Response | StreamingHttpResponse:
+        query = self.parse(CancelQuerySerializer, data=request.query_params.dict())
+        run = services.cancel_run(thread_id, run_id, query["action"])
+        if query["wait"]:
+            return wait_response(run)
+        return Response(None, status=202)
+
+
+class RunsBulkCancelView(ApiView):
+    @extend_schema(
+        parameters=[OpenApiParameter("action", str, enum=["interrupt", "rollback"])],
+        request=BulkCancelSerializer,
+        responses={204: None},
+        summary="Cancel Runs",
+    )
+    def post(self, request: Request) -> Response:
+        action = self.parse(CancelQuerySerializer, data=request.query_params.dict())["action"]
+        if not services.cancel_runs(action=action, **self.parse(BulkCancelSerializer)):
+            raise NotFound("No runs matched")
+        return Response(None, status=204)

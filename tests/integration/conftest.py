@@ -21,10 +21,21 @@ def fresh_checkpointer_pools() -> None:
     reset_checkpointers()
 
 
+class Dispatches(list):
+    """Task dispatches recorded instead of sent; `deliver()` plays the Celery worker."""
+
+    def deliver(self) -> None:
+        from apps.runs import services
+
+        while self:
+            run_id, thread_id = self.pop(0)
+            services.execute_thread_runs(run_id, thread_id)
+
+
 @pytest.fixture
-def no_dispatch(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+def no_dispatch(monkeypatch: pytest.MonkeyPatch) -> Dispatches:
     """Record task dispatches instead of sending them, so a test runs the worker side itself."""
-    sent: list[tuple[str, str]] = []
+    sent = Dispatches()
     monkeypatch.setattr(
         "apps.runs.services.dispatch_run", lambda run_id, thread_id: sent.append((str(run_id), str(thread_id)))
     )

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_enqueued_runs_execute_in_arrival_order(assistants, no_dispatch) -> None:
     thread = create_thread()
     runs = [
-        services.create_run({"assistant_id": "packaged", "input": {"count": 1}}, thread.thread_id) for _ in range(5)
+        services.create_run({"assistant_id": "packaged", "input": {"count": 1}}, thread.thread_id) for _ in range(20)
     ]
     # Deliver the tasks newest first: the queue order must still win.
     for run in reversed(runs):
@@ -28,7 +28,7 @@ def test_enqueued_runs_execute_in_arrival_order(assistants, no_dispatch) -> None
     assert [run_id for run_id, _ in finished] == [run.run_id for run in runs]
     assert {status for _, status in finished} == {RunStatus.SUCCESS}
     thread.refresh_from_db()
-    assert thread.values == {"count": 10}
+    assert thread.values == {"count": 40}
     assert thread.status == ThreadStatus.IDLE
 
 
@@ -66,13 +66,13 @@ def test_concurrent_rejects_accept_exactly_one(assistants, no_dispatch) -> None:
         finally:
             connection.close()
 
-    workers = [threading.Thread(target=attempt) for _ in range(10)]
+    workers = [threading.Thread(target=attempt) for _ in range(20)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
     assert outcomes.count("accepted") == 1
-    assert outcomes.count("rejected") == 9
+    assert outcomes.count("rejected") == 19
     assert Run.objects.filter(thread=thread).count() == 1
 
 
