@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "apps.assistants",
     "apps.threads",
     "apps.runs",
+    "apps.crons",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +106,8 @@ THREAD_LOCK_TTL_S = env_float("THREAD_LOCK_TTL_S", 30.0)
 THREAD_LOCK_RENEW_S = env_float("THREAD_LOCK_RENEW_S", 10.0)
 SSE_HEARTBEAT_S = env_float("SSE_HEARTBEAT_S", 10.0)
 N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)
+# Cost guard: a cron pauses itself after this many failed runs in a row.
+CRON_MAX_CONSECUTIVE_FAILURES = env_int("CRON_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
 CHECKPOINTER_POOL_SIZE = env_int("CHECKPOINTER_POOL_SIZE", 10, minimum=1)
 
 # Celery: Redis broker, no result backend (run results live in PostgreSQL).

@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("apps.assistants.urls")),
     path("", include("apps.threads.urls")),
+    # Before the runs routes: `threads/<id>/runs/crons` would otherwise match `runs/<run_id>`.
+    path("", include("apps.crons.urls")),
     path("", include("apps.runs.urls")),
 ]
 

@@ -15,7 +15,7 @@ def server_info() -> dict[str, Any]:
     return {
         "version": SERVER_VERSION,
         "langgraph_py_version": _package_version("langgraph"),
-        "flags": {"assistants": True, "crons": False, "langsmith": False, "langsmith_tracing_replicas": False},
+        "flags": {"assistants": True, "crons": True, "langsmith": False, "langsmith_tracing_replicas": False},
         "host": {"kind": "self-hosted", "project_id": None, "revision_id": None, "tenant_id": None},
         "metadata": {"server": "agentplatform (Django + Celery)"},
     }

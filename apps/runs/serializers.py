@@ -97,6 +97,13 @@ class RunCreateSerializer(StrictSerializer):
         return attrs
 
 
+class RunSearchSerializer(PageSerializer):
+    metadata = ObjectField()
+    status = serializers.ChoiceField(choices=RunStatus.choices, required=False, allow_null=True)
+    assistant_id = serializers.CharField(required=False, allow_null=True)
+    thread_id = serializers.UUIDField(required=False, allow_null=True)
+
+
 class RunListSerializer(PageSerializer):
     status = serializers.ChoiceField(choices=RunStatus.choices, required=False, allow_null=True)
 

@@ -227,6 +227,28 @@ def list_runs(thread_id: uuid.UUID, *, limit: int = 10, offset: int = 0, status:
     return list(queryset[offset : offset + limit])
 
 
+def search_runs(
+    *,
+    metadata: dict | None = None,
+    status: str | None = None,
+    assistant_id: str | None = None,
+    thread_id: uuid.UUID | None = None,
+    limit: int = 10,
+    offset: int = 0,
+) -> list[Run]:
+    """Runs across threads, newest first (not in upstream; the seed tutorial uses it for crons)."""
+    queryset = Run.objects.order_by("-created_at")
+    if metadata:
+        queryset = queryset.filter(metadata__contains=metadata)
+    if status:
+        queryset = queryset.filter(status=status)
+    if assistant_id:
+        queryset = queryset.filter(assistant_id=resolve_assistant(assistant_id).assistant_id)
+    if thread_id:
+        queryset = queryset.filter(thread_id=thread_id)
+    return list(queryset[offset : offset + limit])
+
+
 def delete_run(thread_id: uuid.UUID, run_id: uuid.UUID) -> None:
     """Delete a finished or pending run. Raises NotFound, Conflict (running)."""
     run = get_run(thread_id, run_id)
@@ -430,6 +452,10 @@ def finish_run(run: Run, outcome: executor.RunOutcome) -> None:
     if outcome.cancelled_with is not None:
         end["cancelled_with"] = outcome.cancelled_with
     append_end(get_redis(), str(run.run_id), end)
+    if cron_id := run.metadata.get("cron_id"):
+        from apps.crons.services import record_run_outcome
+
+        record_run_outcome(cron_id, succeeded=outcome.status == RunStatus.SUCCESS)
     if run.kwargs.get("temporary"):
         _delete_temporary_thread(run.thread_id)
 

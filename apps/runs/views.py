@@ -15,6 +15,7 @@ from apps.runs.serializers import (
     CancelQuerySerializer,
     RunCreateSerializer,
     RunListSerializer,
+    RunSearchSerializer,
     run_to_json,
 )
 
@@ -147,3 +148,9 @@ class RunsBulkCancelView(ApiView):
         if not services.cancel_runs(action=action, **self.parse(BulkCancelSerializer)):
             raise NotFound("No runs matched")
         return Response(None, status=204)
+
+
+class RunSearchView(ApiView):
+    @extend_schema(request=RunSearchSerializer, responses={200: list}, summary="Search Runs")
+    def post(self, request: Request) -> Response:
+        return Response([run_to_json(r) for r in services.search_runs(**self.parse(RunSearchSerializer))])

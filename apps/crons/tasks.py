@@ -1,0 +1,14 @@
+"""Celery task fired by celery beat for each cron (kwargs: {"cron_id": ...}).
+
+Beat may deliver a firing twice after a crash; a duplicate creates one more
+run, which the multitask strategy of the cron then governs.
+"""
+
+from celery import shared_task
+
+from apps.crons import services
+
+
+@shared_task(name="crons.fire", ignore_result=True)
+def fire(cron_id: str) -> None:
+    services.fire_cron(cron_id)

@@ -1,0 +1,58 @@
+import uuid
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.queries import select_fields
+from apps.core.views import ApiView
+from apps.crons import services
+from apps.crons.serializers import (
+    CronCountSerializer,
+    CronCreateSerializer,
+    CronPatchSerializer,
+    CronSearchSerializer,
+    ThreadCronCreateSerializer,
+    cron_to_json,
+)
+
+
+class CronCreateView(ApiView):
+    @extend_schema(request=CronCreateSerializer, responses={200: dict}, summary="Create Cron")
+    def post(self, request: Request) -> Response:
+        return Response(cron_to_json(services.create_cron(self.parse(CronCreateSerializer))))
+
+
+class ThreadCronCreateView(ApiView):
+    @extend_schema(request=ThreadCronCreateSerializer, responses={200: dict}, summary="Create Thread Cron")
+    def post(self, request: Request, thread_id: uuid.UUID) -> Response:
+        return Response(cron_to_json(services.create_cron(self.parse(ThreadCronCreateSerializer), thread_id)))
+
+
+class CronDetailView(ApiView):
+    @extend_schema(responses={200: dict}, summary="Get Cron")
+    def get(self, request: Request, cron_id: uuid.UUID) -> Response:
+        return Response(cron_to_json(services.get_cron(cron_id)))
+
+    @extend_schema(request=CronPatchSerializer, responses={200: dict}, summary="Update Cron")
+    def patch(self, request: Request, cron_id: uuid.UUID) -> Response:
+        return Response(cron_to_json(services.patch_cron(cron_id, self.parse(CronPatchSerializer))))
+
+    @extend_schema(responses={200: None}, summary="Delete Cron")
+    def delete(self, request: Request, cron_id: uuid.UUID) -> Response:
+        services.delete_cron(cron_id)
+        return Response(None)
+
+
+class CronSearchView(ApiView):
+    @extend_schema(request=CronSearchSerializer, responses={200: list}, summary="Search Crons")
+    def post(self, request: Request) -> Response:
+        params = self.parse(CronSearchSerializer)
+        found = services.search_crons(**params)
+        return Response([select_fields(cron_to_json(c), params.get("select")) for c in found])
+
+
+class CronCountView(ApiView):
+    @extend_schema(request=CronCountSerializer, responses={200: int}, summary="Count Crons")
+    def post(self, request: Request) -> Response:
+        return Response(services.count_crons(**self.parse(CronCountSerializer)))
