@@ -27,7 +27,7 @@ def test_admin_requires_login() -> None:
 def test_changelists_and_detail_pages_render(staff: Client, no_dispatch) -> None:
     thread = create_thread()
     run = services.create_run({"assistant_id": "agent", "input": {}}, thread.thread_id)
-    for path in ("/admin/assistants/assistant/", "/admin/threads/thread/", "/admin/runs/run/"):
+    for path in ("/admin/assistants/assistant/", "/admin/threads/thread/", "/admin/runs/run/", "/admin/crons/cron/"):
         response = staff.get(path)
         assert response.status_code == 200, path
     assert str(run.run_id) in staff.get("/admin/runs/run/").content.decode()
