@@ -104,6 +104,15 @@ RUN_STREAM_MAXLEN = env_int("RUN_STREAM_MAXLEN", 10_000, minimum=10)
 RUN_STREAM_TTL_S = env_int("RUN_STREAM_TTL_S", 3600, minimum=1)
 THREAD_LOCK_TTL_S = env_float("THREAD_LOCK_TTL_S", 30.0)
 THREAD_LOCK_RENEW_S = env_float("THREAD_LOCK_RENEW_S", 10.0)
+# A running run's lease in PostgreSQL (renewed with the lock); lapsed = its worker is gone.
+RUN_LEASE_S = env_float("RUN_LEASE_S", THREAD_LOCK_TTL_S)
+# Executions a run may get after losing its worker, before it ends in `error`.
+RUN_MAX_ATTEMPTS = env_int("RUN_MAX_ATTEMPTS", 3, minimum=1)
+# The sweeper (a beat task) re-dispatches lapsed runs and pending runs whose task got lost.
+SWEEP_INTERVAL_S = env_float("SWEEP_INTERVAL_S", 5.0)
+PENDING_REDISPATCH_AFTER_S = env_float("PENDING_REDISPATCH_AFTER_S", 10.0)
+# On SIGTERM a worker lets in-flight runs finish this long, then requeues the rest.
+WORKER_SHUTDOWN_GRACE_S = env_float("WORKER_SHUTDOWN_GRACE_S", 5.0)
 SSE_HEARTBEAT_S = env_float("SSE_HEARTBEAT_S", 10.0)
 N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)
 # Cost guard: a cron pauses itself after this many failed runs in a row.
@@ -123,6 +132,11 @@ CELERY_TASK_DEFAULT_QUEUE = RUNS_QUEUE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "sweep-runs": {"task": "runs.sweep", "schedule": SWEEP_INTERVAL_S, "options": {"expires": SWEEP_INTERVAL_S}},
+}
+# A message a dead worker held is redelivered after this; execution is idempotent per run.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 300, minimum=10)}
 CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {

@@ -18,7 +18,8 @@ from pathlib import Path
 logger = logging.getLogger("agentplatform.dev")
 
 READY_TIMEOUT_S = 60.0
-STOP_GRACE_S = 10.0
+# Longer than the worker's own grace (WORKER_SHUTDOWN_GRACE_S) so it can requeue what is left.
+STOP_GRACE_S = 20.0
 SUPERVISE_INTERVAL_S = 0.5
 RESTART_BACKOFF_S = 1.0
 

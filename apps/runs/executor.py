@@ -49,6 +49,7 @@ class RunSpec:
     interrupt_before: Any = None
     interrupt_after: Any = None
     durability: str | None = None
+    attempt: int = 1
 
 
 @dataclass
@@ -102,6 +103,8 @@ async def execute_cancellable(spec: RunSpec) -> RunOutcome:
         action = watcher.actions.get(spec.run_id)
         if action is None:
             raise  # not our signal: the worker itself is shutting down
+        if action == "requeue":  # worker shutting down: the run goes back to the queue
+            return RunOutcome(status="pending", thread_status="busy", cancelled_with=action)
         # As upstream: an interrupted run leaves its thread `interrupted`; a rolled-back one leaves no trace.
         thread_status = "interrupted" if action == "interrupt" else "idle"
         return RunOutcome(status="interrupted", thread_status=thread_status, cancelled_with=action)
@@ -133,6 +136,14 @@ async def _prepare_graph(spec: RunSpec) -> Any:
     return graph.copy(update={"checkpointer": await get_async_checkpointer()})
 
 
+async def _resumes_from_checkpoint(graph: Any, spec: RunSpec) -> bool:
+    """A retried run whose earlier attempt checkpointed continues from there, not from its input."""
+    if spec.attempt <= 1:
+        return False
+    snapshot = await graph.aget_state({"configurable": {"thread_id": spec.thread_id}})
+    return (snapshot.metadata or {}).get("run_id") == spec.run_id and bool(snapshot.next)
+
+
 async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) -> None:
     modes = [LANGGRAPH_MODES[m] for m in spec.stream_modes]
     kwargs: dict[str, Any] = {
@@ -145,7 +156,12 @@ async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) ->
         kwargs["context"] = spec.context
     if spec.durability:
         kwargs["durability"] = spec.durability
-    async for item in graph.astream(graph_input(spec), spec.config, **kwargs):
+    # Resuming: input None continues the interrupted step; nodes that finished keep their writes.
+    config, run_input = spec.config, graph_input(spec)
+    if await _resumes_from_checkpoint(graph, spec):
+        configurable = {k: v for k, v in config["configurable"].items() if k != "checkpoint_id"}
+        config, run_input = {**config, "configurable": configurable}, None
+    async for item in graph.astream(run_input, config, **kwargs):
         if spec.subgraphs:
             namespace, mode, chunk = item
         else:

@@ -1,5 +1,11 @@
-"""Renews the thread locks this process holds, from one background thread."""
+"""The heartbeat of a worker process, from one background thread.
 
+Every THREAD_LOCK_RENEW_S it renews the Redis thread locks this process holds
+and the PostgreSQL leases of the runs it executes. If the process dies, both
+lapse: the lock expires and the sweeper re-dispatches the run.
+"""
+
+import datetime
 import logging
 import threading
 
@@ -13,6 +19,7 @@ logger = logging.getLogger(__name__)
 class LockKeeper:
     def __init__(self) -> None:
         self._locks: set[ThreadLock] = set()
+        self._runs: set = set()
         self._mutex = threading.Lock()
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
@@ -28,19 +35,43 @@ class LockKeeper:
         with self._mutex:
             self._locks.discard(lock)
 
+    def hold_run(self, run_id: object) -> None:
+        with self._mutex:
+            self._runs.add(run_id)
+
+    def drop_run(self, run_id: object) -> None:
+        with self._mutex:
+            self._runs.discard(run_id)
+
     def _renew_forever(self) -> None:
         while not self._wake.wait(settings.THREAD_LOCK_RENEW_S):
             self.renew_all()
 
     def renew_all(self) -> None:
         with self._mutex:
-            locks = list(self._locks)
+            locks, runs = list(self._locks), list(self._runs)
+        self._renew_leases(runs)
         for lock in locks:
             try:
                 if not lock.renew():
                     logger.error("lost thread lock %s", lock.key)
             except Exception:  # Redis hiccup: try again next tick, the TTL leaves room
                 logger.warning("could not renew %s", lock.key, exc_info=True)
+
+    def _renew_leases(self, run_ids: list) -> None:
+        if not run_ids:
+            return
+        from django.db import close_old_connections
+        from django.db.models.functions import Now
+
+        from apps.runs.models import Run, RunStatus
+
+        try:
+            lease = datetime.timedelta(seconds=settings.RUN_LEASE_S)
+            Run.objects.filter(run_id__in=run_ids, status=RunStatus.RUNNING).update(lease_expires_at=Now() + lease)
+        except Exception:  # database hiccup: the lease leaves room for the next tick
+            logger.warning("could not renew run leases", exc_info=True)
+            close_old_connections()
 
 
 lock_keeper = LockKeeper()

@@ -41,6 +41,9 @@ class Run(TimestampedModel):
     )
     error = models.JSONField(null=True, blank=True)
     attempt = models.PositiveIntegerField(default=0)
+    # Set at claim and renewed by the executing worker's heartbeat; a running run
+    # whose lease lapsed lost its worker and is re-dispatched by the sweeper.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -52,8 +55,10 @@ class Run(TimestampedModel):
             models.Index(fields=["thread", "-created_at"], name="run_thread_created"),
             # runs.search(metadata={...})
             GinIndex(fields=["metadata"], name="run_metadata_gin"),
-            # operators / sweepers looking at in-flight runs
+            # operators / the sweeper looking at in-flight runs
             models.Index(fields=["status", "created_at"], name="run_status_created"),
+            # the sweeper: running runs whose lease lapsed
+            models.Index(fields=["status", "lease_expires_at"], name="run_status_lease"),
         ]
         constraints = [
             # Backs the per-thread Redis lock: even a lost lock cannot give a

@@ -5,11 +5,14 @@ Every run status transition happens here, with compare-and-set updates.
 
 import json
 import logging
+import threading
 import uuid
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -31,6 +34,8 @@ from apps.threads.models import Thread, ThreadStatus
 logger = logging.getLogger(__name__)
 
 DEFAULT_STREAM_MODES = ["values"]
+# Set when this worker process received SIGTERM: it claims no more runs.
+_shutting_down = False
 # Keys of the request body kept on the run (what the executor needs, and what
 # upstream shows in `kwargs`).
 RUN_KWARGS = (
@@ -281,20 +286,25 @@ def execute_thread_runs(run_id: str, thread_id: str) -> None:
     lock_keeper.hold(lock)
     try:
         lock.take_wake_flag()
-        while (run := claim_next_run(thread_id)) is not None:
-            _execute_claimed(run)
+        while not _shutting_down and (run := claim_next_run(thread_id)) is not None:
+            lock_keeper.hold_run(run.run_id)
+            try:
+                _execute_claimed(run)
+            finally:
+                lock_keeper.drop_run(run.run_id)
             if not run.has_more and not lock.take_wake_flag():
                 break
     finally:
         lock_keeper.drop(lock)
         woken = lock.release_and_take_wake_flag()
-    if woken:
+    if woken or _shutting_down:
         _dispatch_leftover(thread_id)
 
 
 CLAIM_SQL = """
 WITH claimed AS (
-    UPDATE runs_run SET status = 'running', started_at = now(), updated_at = now(), attempt = attempt + 1
+    UPDATE runs_run SET status = 'running', started_at = now(), updated_at = now(), attempt = attempt + 1,
+        lease_expires_at = now() + make_interval(secs => %s)
     WHERE run_id = (
         SELECT run_id FROM runs_run WHERE thread_id = %s AND status = 'pending'
         ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
@@ -317,7 +327,7 @@ def claim_next_run(thread_id: str) -> Run | None:
     """
     try:
         # Autocommit: the single statement is its own transaction.
-        claimed = list(Run.objects.raw(CLAIM_SQL, [thread_id]))
+        claimed = list(Run.objects.raw(CLAIM_SQL, [settings.RUN_LEASE_S, thread_id]))
     except IntegrityError:
         return None  # one_running_run_per_thread: another worker runs this thread
     if not claimed:
@@ -340,6 +350,9 @@ def _execute_claimed(run: Run) -> None:
     spec = build_run_spec(run)
     try:
         outcome = run_loop.run(executor.execute_cancellable(spec))
+        if outcome.cancelled_with == "requeue":
+            _requeue(run)
+            return
         if outcome.cancelled_with is not None:
             outcome = _settle_cancelled(run, spec, outcome)
     except Exception as exc:  # the executor reports graph errors itself; this is infrastructure
@@ -352,6 +365,32 @@ def _execute_claimed(run: Run) -> None:
         Run.objects.filter(pk=run.pk).delete()
     if outcome.cancelled_with is not None:
         clear_cancel(get_redis(), str(run.run_id))
+
+
+def _requeue(run: Run) -> None:
+    """Put a run this worker is giving up (shutdown) back in the queue; the attempt does not count."""
+    moved = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=RunStatus.PENDING, attempt=F("attempt") - 1, lease_expires_at=None, updated_at=timezone.now()
+    )
+    if moved:
+        dispatch_run(run.run_id, run.thread_id)
+
+
+def begin_worker_shutdown() -> None:
+    """SIGTERM: stop claiming; in-flight runs get WORKER_SHUTDOWN_GRACE_S to finish, then are requeued."""
+    global _shutting_down
+    _shutting_down = True
+
+    def requeue_the_rest() -> None:
+        from apps.runs.signals import requeue_running_runs
+
+        stopped = run_loop.run(requeue_running_runs())
+        if stopped:
+            logger.warning("worker shutdown: requeued %d unfinished runs", stopped)
+
+    timer = threading.Timer(settings.WORKER_SHUTDOWN_GRACE_S, requeue_the_rest)
+    timer.daemon = True
+    timer.start()
 
 
 def _settle_cancelled(run: Run, spec: executor.RunSpec, outcome: executor.RunOutcome) -> executor.RunOutcome:
@@ -377,6 +416,7 @@ def build_run_spec(run: Run) -> executor.RunSpec:
         interrupt_before=kwargs.get("interrupt_before"),
         interrupt_after=kwargs.get("interrupt_after"),
         durability=kwargs.get("durability"),
+        attempt=run.attempt,
     )
 
 
@@ -412,7 +452,8 @@ def _graph_config(run: Run, assistant: Assistant) -> dict[str, Any]:
 
 FINISH_SQL = """
 WITH finished AS (
-    UPDATE runs_run SET status = %(status)s, error = %(error)s, ended_at = now(), updated_at = now()
+    UPDATE runs_run SET status = %(status)s, error = %(error)s, ended_at = now(), updated_at = now(),
+        lease_expires_at = NULL
     WHERE run_id = %(run_id)s AND status = 'running'
     RETURNING thread_id
 )

@@ -63,6 +63,12 @@ class CancelWatcher:
         self.running.pop(run_id, None)
         return self.actions.pop(run_id, None)
 
+    def requeue_all(self) -> int:
+        """Worker shutdown: stop every run this process executes, to be requeued."""
+        for run_id in list(self.running):
+            self._cancel(run_id, "requeue")
+        return len(self.running)
+
     def _cancel(self, run_id: str, action: str) -> None:
         task = self.running.get(run_id)
         if task is not None and not task.done() and run_id not in self.actions:
@@ -111,3 +117,10 @@ def get_watcher(client: aioredis.Redis) -> CancelWatcher:
     if watcher is None:
         watcher = _watchers[loop] = CancelWatcher(client)
     return watcher
+
+
+async def requeue_running_runs() -> int:
+    """Called on the run loop by the shutdown timer; returns how many runs were stopped."""
+    loop = asyncio.get_running_loop()
+    watcher = _watchers.get(loop)
+    return watcher.requeue_all() if watcher else 0

@@ -6,6 +6,7 @@ DATABASE_URL, and the Redis of REDIS_URL (both provided by the test command).
 """
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -86,19 +87,26 @@ class LiveServer:
         self.log.close()
 
 
-@pytest.fixture(scope="session")
-def agent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@contextlib.contextmanager
+def live_server(log_dir: Path, **env: str) -> Iterator[LiveServer]:
+    """`manage.py dev` on a free port with a fresh database of its own."""
     database = f"agentplatform_e2e_{uuid.uuid4().hex[:12]}"
     with admin_connection() as conn:
         conn.execute(f'CREATE DATABASE "{database}"')
-    server = LiveServer(database, free_port(), tmp_path_factory.mktemp("e2e") / "server.log")
+    server = LiveServer(database, free_port(), log_dir / f"{database}.log")
     try:
-        server.start()
+        server.start(env)
         yield server
     finally:
         server.stop()
         with admin_connection() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def agent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("e2e")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -1,0 +1,84 @@
+"""The sweeper: no run stays pending or running forever.
+
+A beat task calls `sweep_runs()` every SWEEP_INTERVAL_S:
+1. A running run whose lease lapsed lost its worker (SIGKILL, host gone).
+   Compare-and-set it back to pending (only if the lease is still lapsed) and
+   dispatch it; the retry resumes from its last checkpoint. A run that has
+   used RUN_MAX_ATTEMPTS executions ends in `error` instead.
+2. A thread whose oldest pending run has waited PENDING_REDISPATCH_AFTER_S
+   with nothing running gets that run dispatched again (its task was lost:
+   Redis flushed or restarted, or a wake flag vanished). Duplicates are
+   harmless: claiming is compare-and-set.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from apps.runs import executor, services
+from apps.runs.models import Run, RunStatus
+from apps.threads.models import ThreadStatus
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500
+
+
+@dataclass
+class SweepReport:
+    requeued: int = 0
+    failed: int = 0
+    redispatched: int = 0
+
+
+def sweep_runs() -> SweepReport:
+    report = SweepReport()
+    now = timezone.now()
+    for run in Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now)[:SWEEP_BATCH]:
+        if run.attempt >= settings.RUN_MAX_ATTEMPTS:
+            report.failed += _fail_lost_run(run)
+        else:
+            report.requeued += _requeue_lost_run(run, now)
+    report.redispatched = _redispatch_stale_pending(now)
+    if report.requeued or report.failed or report.redispatched:
+        logger.warning("sweeper: %s", report)
+    return report
+
+
+def _requeue_lost_run(run: Run, now: datetime.datetime) -> int:
+    moved = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING, lease_expires_at__lt=now).update(
+        status=RunStatus.PENDING, lease_expires_at=None, updated_at=now
+    )
+    if moved:
+        services.dispatch_run(run.run_id, run.thread_id)
+    return moved
+
+
+def _fail_lost_run(run: Run) -> int:
+    error = {
+        "error": "WorkerLost",
+        "message": f"the worker executing this run was lost {run.attempt} times; giving up",
+    }
+    services.finish_run(run, executor.RunOutcome(status=RunStatus.ERROR, thread_status=ThreadStatus.ERROR, error=error))
+    return 1
+
+
+def _redispatch_stale_pending(now: datetime.datetime) -> int:
+    cutoff = now - datetime.timedelta(seconds=settings.PENDING_REDISPATCH_AFTER_S)
+    running = Run.objects.filter(thread_id=OuterRef("thread_id"), status=RunStatus.RUNNING)
+    stale = (
+        Run.objects.filter(status=RunStatus.PENDING, created_at__lt=cutoff)
+        .exclude(Exists(running))
+        .order_by("thread_id", "created_at")
+        .distinct("thread_id")
+        .values_list("run_id", "thread_id")[:SWEEP_BATCH]
+    )
+    count = 0
+    for run_id, thread_id in stale:
+        services.dispatch_run(run_id, thread_id)
+        count += 1
+    return count

@@ -1,0 +1,83 @@
+"""The sweeper re-dispatches runs that lost their worker or their task; retries resume from checkpoints."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from apps.core.jsonutil import loads
+from apps.runs import services
+from apps.runs.models import Run, RunStatus
+from apps.runs.streams import END_EVENT
+from apps.runs.sweeper import sweep_runs
+from apps.threads.services import create_thread, get_thread_state
+from tests.integration.helpers import stream_events
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+QUICK = {"assistant_id": "slow", "input": {}, "config": {"configurable": {"delay": 0.01}}}
+
+
+def lose_worker(run: Run, attempt: int) -> None:
+    """Make the run look like its worker died mid-run: running, lease lapsed."""
+    lapsed = timezone.now() - datetime.timedelta(seconds=1)
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, lease_expires_at=lapsed, attempt=attempt)
+
+
+def test_lapsed_run_is_requeued_and_resumes_from_its_checkpoint(assistants, no_dispatch) -> None:
+    thread = create_thread()
+    # The first attempt got as far as a checkpoint after `wait_a_while`, then "died".
+    run = services.create_run({**QUICK, "interrupt_after": ["wait_a_while"]}, thread.thread_id)
+    services.execute_thread_runs(str(run.run_id), str(thread.thread_id))
+    assert get_thread_state(thread.thread_id)["values"]["steps"] == ["slept"]
+    lose_worker(run, attempt=1)
+    no_dispatch.clear()
+
+    report = sweep_runs()
+    assert report.requeued == 1
+    assert Run.objects.get(pk=run.run_id).status == RunStatus.PENDING
+    assert no_dispatch == [(str(run.run_id), str(thread.thread_id))]
+    no_dispatch.deliver()
+
+    retried = Run.objects.get(pk=run.run_id)
+    assert (retried.status, retried.attempt) == (RunStatus.SUCCESS, 2)
+    # `wait_a_while` completed before the crash and did not run again.
+    assert get_thread_state(thread.thread_id)["values"]["steps"] == ["slept", "finished"]
+
+
+def test_run_that_keeps_losing_its_worker_ends_in_error(assistants, no_dispatch, settings) -> None:
+    settings.RUN_MAX_ATTEMPTS = 2
+    thread = create_thread()
+    run = services.create_run(QUICK, thread.thread_id)
+    lose_worker(run, attempt=2)
+    assert sweep_runs().failed == 1
+    failed = Run.objects.get(pk=run.run_id)
+    assert failed.status == RunStatus.ERROR
+    assert failed.error["error"] == "WorkerLost"
+    end = loads(dict(stream_events(run.run_id))[END_EVENT])
+    assert end["status"] == "error"
+
+
+def test_live_lease_is_left_alone(assistants, no_dispatch) -> None:
+    thread = create_thread()
+    run = services.create_run(QUICK, thread.thread_id)
+    future = timezone.now() + datetime.timedelta(seconds=30)
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, lease_expires_at=future, attempt=1)
+    assert sweep_runs().requeued == 0
+    assert Run.objects.get(pk=run.run_id).status == RunStatus.RUNNING
+
+
+def test_pending_run_whose_task_was_lost_is_dispatched_again(assistants, no_dispatch, settings) -> None:
+    settings.PENDING_REDISPATCH_AFTER_S = 0
+    waiting = create_thread()
+    orphan = services.create_run(QUICK, waiting.thread_id)
+    busy = create_thread()
+    services.create_run(QUICK, busy.thread_id)
+    queued_behind = services.create_run(QUICK, busy.thread_id)
+    Run.objects.filter(thread=busy).exclude(pk=queued_behind.pk).update(status=RunStatus.RUNNING, attempt=1)
+    no_dispatch.clear()
+
+    assert sweep_runs().redispatched == 1
+    assert no_dispatch == [(str(orphan.run_id), str(waiting.thread_id))]
+    no_dispatch.deliver()
+    assert Run.objects.get(pk=orphan.run_id).status == RunStatus.SUCCESS
