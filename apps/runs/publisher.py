@@ -6,13 +6,17 @@ writer task flushes whatever has accumulated in a single pipeline.
 """
 
 import asyncio
+import logging
 from typing import Any
 
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from apps.core.jsonutil import dumps
 from apps.runs.streams import stream_key
+
+logger = logging.getLogger(__name__)
 
 
 class EventPublisher:
@@ -22,6 +26,7 @@ class EventPublisher:
         self._pending: list[tuple[str, bytes]] = []
         self._wakeup = asyncio.Event()
         self._closed = False
+        self.dropped = 0
         self._writer = asyncio.ensure_future(self._write_forever())
 
     def publish(self, event: str, data: Any) -> None:
@@ -29,7 +34,7 @@ class EventPublisher:
         self._wakeup.set()
 
     async def close(self) -> None:
-        """Flush everything published so far; raises if Redis refused a write."""
+        """Flush everything published so far (events Redis refused are counted in `dropped`)."""
         self._closed = True
         self._wakeup.set()
         await self._writer
@@ -48,4 +53,10 @@ class EventPublisher:
         pipe = self.client.pipeline(transaction=False)
         for event, data in batch:
             pipe.xadd(self.key, {"e": event, "d": data}, maxlen=settings.RUN_STREAM_MAXLEN, approximate=True)
-        await pipe.execute()
+        try:
+            await pipe.execute()
+        except RedisError:
+            # Live events are best effort: a Redis outage must not fail the run, whose
+            # state and outcome live in PostgreSQL.
+            self.dropped += len(batch)
+            logger.warning("dropped %d stream events of %s: Redis unavailable", len(batch), self.key)

@@ -14,7 +14,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 from psycopg.types.json import Jsonb
+from redis.exceptions import RedisError
 
 from apps.assistants.models import Assistant
 from apps.assistants.services import resolve_assistant
@@ -138,9 +140,14 @@ def _run_kwargs(payload: dict[str, Any], temporary: bool) -> dict[str, Any]:
 
 
 def dispatch_run(run_id: uuid.UUID, thread_id: uuid.UUID) -> None:
+    """Send the execution task. If the broker is down the run stays pending in
+    PostgreSQL and the sweeper dispatches it once Redis is back."""
     from apps.runs.tasks import execute_run
 
-    execute_run.apply_async(args=[str(run_id), str(thread_id)])
+    try:
+        execute_run.apply_async(args=[str(run_id), str(thread_id)], retry=False)
+    except (RedisError, OperationalError) as exc:
+        logger.warning("could not dispatch run %s (%s); the sweeper will", run_id, exc)
 
 
 # ---------------------------------------------------------------- cancellation
@@ -296,9 +303,17 @@ def execute_thread_runs(run_id: str, thread_id: str) -> None:
                 break
     finally:
         lock_keeper.drop(lock)
-        woken = lock.release_and_take_wake_flag()
+        woken = _release(lock)
     if woken or _shutting_down:
         _dispatch_leftover(thread_id)
+
+
+def _release(lock: ThreadLock) -> bool:
+    try:
+        return lock.release_and_take_wake_flag()
+    except RedisError:  # the lock expires by itself; the sweeper covers what the flag would have said
+        logger.warning("could not release %s: Redis unavailable", lock.key)
+        return False
 
 
 CLAIM_SQL = """
@@ -492,7 +507,10 @@ def finish_run(run: Run, outcome: executor.RunOutcome) -> None:
     end = {"status": outcome.status, "output": outcome.output(), "error": outcome.error}
     if outcome.cancelled_with is not None:
         end["cancelled_with"] = outcome.cancelled_with
-    append_end(get_redis(), str(run.run_id), end)
+    try:
+        append_end(get_redis(), str(run.run_id), end)
+    except RedisError:  # waiters fall back to PostgreSQL once their stream is gone
+        logger.warning("could not close the event stream of run %s: Redis unavailable", run.run_id)
     if cron_id := run.metadata.get("cron_id"):
         from apps.crons.services import record_run_outcome
 

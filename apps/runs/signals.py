@@ -54,7 +54,10 @@ class CancelWatcher:
 
     async def register(self, run_id: str, task: asyncio.Task) -> None:
         self.running[run_id] = task
-        action = await self.client.get(cancel_key(run_id))
+        try:
+            action = await self.client.get(cancel_key(run_id))
+        except redis.RedisError:  # Redis down: the sweep checks again every WATCH_INTERVAL_S
+            return
         if action is not None:
             self._cancel(run_id, action.decode())
 
