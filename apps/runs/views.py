@@ -44,7 +44,7 @@ def wait_response(run: Run, with_location: bool = True, fresh: bool = False) -> 
 
 
 class RunCreateView(ApiView):
-    """POST /threads/{thread_id}/runs and POST /runs: a background run."""
+    """POST /runs: a background run on a temporary thread."""
 
     @extend_schema(request=RunCreateSerializer, responses={200: dict}, summary="Create Background Run")
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> Response:
@@ -52,6 +52,10 @@ class RunCreateView(ApiView):
         response = Response(run_to_json(run))
         response["Content-Location"] = run_path(run)
         return response
+
+
+class ThreadRunsView(RunCreateView):
+    """POST /threads/{thread_id}/runs (a background run) and GET (list the thread's runs)."""
 
     @extend_schema(
         parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int), OpenApiParameter("status", str)],
