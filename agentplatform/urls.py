@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
+from apps.core.admin_views import dashboard
 from apps.core.views import InfoView, OkView
 
 urlpatterns = [
@@ -9,6 +10,7 @@ urlpatterns = [
     path("info", InfoView.as_view()),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+    path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("", include("apps.assistants.urls")),
     path("", include("apps.threads.urls")),

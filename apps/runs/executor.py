@@ -6,6 +6,7 @@ calls it reads and writes PostgreSQL in the task's own thread).
 
 import asyncio
 import logging
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,7 @@ class RunOutcome:
     error: dict[str, Any] | None = None
     interrupts: dict[str, Any] = field(default_factory=dict)
     pending_interrupts: list[dict[str, Any]] = field(default_factory=list)
+    traceback: str = ""
     cancelled_with: str | None = None  # "interrupt" or "rollback" when a stop signal ended it
 
     def output(self) -> Any:
@@ -124,7 +126,9 @@ async def execute(spec: RunSpec) -> RunOutcome:
     except Exception as exc:
         logger.warning("run %s failed: %s: %s", spec.run_id, type(exc).__name__, exc)
         publisher.publish("error", error_info(exc))
-        outcome = RunOutcome(status="error", thread_status="error", error=error_info(exc))
+        outcome = RunOutcome(
+            status="error", thread_status="error", error=error_info(exc), traceback=traceback.format_exc()
+        )
     finally:
         await publisher.close()
     return outcome

@@ -40,6 +40,8 @@ class Run(TimestampedModel):
         max_length=16, choices=MultitaskStrategy.choices, default=MultitaskStrategy.ENQUEUE
     )
     error = models.JSONField(null=True, blank=True)
+    # For operators (the admin); the API shows `error` only, as upstream does.
+    traceback = models.TextField(blank=True, default="")
     attempt = models.PositiveIntegerField(default=0)
     # Set at claim and renewed by the executing worker's heartbeat; a running run
     # whose lease lapsed lost its worker and is re-dispatched by the sweeper.

@@ -6,6 +6,7 @@ Every run status transition happens here, with compare-and-set updates.
 import json
 import logging
 import threading
+import traceback
 import uuid
 from enum import StrEnum
 from typing import Any
@@ -29,7 +30,7 @@ from apps.runs.lockkeeper import lock_keeper
 from apps.runs.locks import ThreadLock
 from apps.runs.models import IN_FLIGHT_STATUSES, MultitaskStrategy, Run, RunStatus
 from apps.runs.signals import clear_cancel, send_cancel
-from apps.runs.streams import append_end
+from apps.runs.streams import append_end, stream_key
 from apps.runs.worker_loop import run_loop
 from apps.threads.models import Thread, ThreadStatus
 
@@ -373,7 +374,10 @@ def _execute_claimed(run: Run) -> None:
     except Exception as exc:  # the executor reports graph errors itself; this is infrastructure
         logger.exception("run %s could not execute", run.run_id)
         outcome = executor.RunOutcome(
-            status=RunStatus.ERROR, thread_status=ThreadStatus.ERROR, error=executor.error_info(exc)
+            status=RunStatus.ERROR,
+            thread_status=ThreadStatus.ERROR,
+            error=executor.error_info(exc),
+            traceback=traceback.format_exc(),
         )
     finish_run(run, outcome)
     if outcome.cancelled_with == CancelAction.ROLLBACK:
@@ -467,7 +471,8 @@ def _graph_config(run: Run, assistant: Assistant) -> dict[str, Any]:
 
 FINISH_SQL = """
 WITH finished AS (
-    UPDATE runs_run SET status = %(status)s, error = %(error)s, ended_at = now(), updated_at = now(),
+    UPDATE runs_run SET status = %(status)s, error = %(error)s, traceback = %(traceback)s,
+        ended_at = now(), updated_at = now(),
         lease_expires_at = NULL
     WHERE run_id = %(run_id)s AND status = 'running'
     RETURNING thread_id
@@ -497,6 +502,7 @@ def finish_run(run: Run, outcome: executor.RunOutcome) -> None:
         "thread_id": run.thread_id,
         "status": outcome.status,
         "error": Jsonb(outcome.error) if outcome.error is not None else None,
+        "traceback": outcome.traceback,
         "has_values": outcome.error is None,
         "values": Jsonb(outcome.values),
         "interrupts": Jsonb(outcome.interrupts),
@@ -540,3 +546,20 @@ def run_outcome_from_db(run: Run) -> dict[str, Any]:
     thread = Thread.objects.filter(pk=run.thread_id).first()
     output: Any = {"__error__": run.error} if run.error else (thread.values if thread else None)
     return {"status": run.status, "output": output, "error": run.error}
+
+
+# ---------------------------------------------------------------- operations (admin)
+
+
+def rerun_run(run: Run) -> Run:
+    """Create a new run with the same assistant, thread and request as `run` (e.g. one that failed)."""
+    payload = {key: value for key, value in run.kwargs.items() if key in RUN_KWARGS and value is not None}
+    payload["assistant_id"] = str(run.assistant_id)
+    payload["metadata"] = {**run.metadata, "rerun_of": str(run.run_id)}
+    return create_run(payload, run.thread_id)
+
+
+def recent_events(run_id: uuid.UUID, limit: int = 200) -> list[dict[str, Any]]:
+    """The run's stream events while Redis keeps them (RUN_STREAM_TTL_S after the run)."""
+    entries = get_redis().xrange(stream_key(str(run_id)), count=limit)
+    return [{"id": raw_id.decode(), "event": f[b"e"].decode(), "data": f[b"d"].decode()} for raw_id, f in entries]

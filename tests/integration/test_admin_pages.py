@@ -1,13 +1,21 @@
-"""The admin lists and opens assistants, threads and runs for staff."""
+"""The admin lists, opens and acts on assistants, threads, runs and crons, through the services."""
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django_celery_beat.models import PeriodicTask
 
+from apps.crons import services as cron_services
+from apps.crons.models import Cron
 from apps.runs import services
+from apps.runs.models import Run, RunStatus
+from apps.threads.models import Thread
 from apps.threads.services import create_thread
+from tests.integration.helpers import create_and_execute
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+HELLO = {"messages": [{"role": "user", "content": "hello"}]}
 
 
 @pytest.fixture
@@ -18,20 +26,107 @@ def staff(assistants) -> Client:
     return client
 
 
+def act(client: Client, path: str, action: str, ids: list) -> None:
+    response = client.post(path, {"action": action, "_selected_action": [str(i) for i in ids]})
+    assert response.status_code == 302, response.content[:500]
+
+
 def test_admin_requires_login() -> None:
-    response = Client().get("/admin/runs/run/")
-    assert response.status_code == 302
-    assert "/admin/login/" in response["Location"]
+    for path in ("/admin/runs/run/", "/admin/dashboard/"):
+        response = Client().get(path)
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
 
 
-def test_changelists_and_detail_pages_render(staff: Client, no_dispatch) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/",
+        "/admin/dashboard/",
+        "/admin/assistants/assistant/",
+        "/admin/threads/thread/",
+        "/admin/runs/run/",
+        "/admin/runs/run/?status__exact=error",
+        "/admin/runs/run/?q=team%3Dnews",
+        "/admin/runs/run/?q=not-a-uuid",
+        "/admin/crons/cron/",
+        "/admin/django_celery_beat/periodictask/",
+    ],
+)
+def test_changelists_and_dashboard_render(staff: Client, no_dispatch, path: str) -> None:
+    create_and_execute(
+        {"assistant_id": "agent", "input": HELLO, "metadata": {"team": "news"}}, create_thread().thread_id
+    )
+    assert staff.get(path).status_code == 200
+
+
+def test_run_detail_shows_input_error_traceback_state_and_events(staff: Client, no_dispatch) -> None:
     thread = create_thread()
-    run = services.create_run({"assistant_id": "agent", "input": {}}, thread.thread_id)
-    for path in ("/admin/assistants/assistant/", "/admin/threads/thread/", "/admin/runs/run/", "/admin/crons/cron/"):
-        response = staff.get(path)
-        assert response.status_code == 200, path
-    assert str(run.run_id) in staff.get("/admin/runs/run/").content.decode()
-    assert staff.get(f"/admin/runs/run/{run.run_id}/change/").status_code == 200
-    assert staff.get(f"/admin/threads/thread/{thread.thread_id}/change/").status_code == 200
-    assistant_id = run.assistant_id
-    assert staff.get(f"/admin/assistants/assistant/{assistant_id}/change/").status_code == 200
+    run = create_and_execute({"assistant_id": "failing", "input": {"steps": ["x"]}}, thread.thread_id)
+    page = staff.get(f"/admin/runs/run/{run.run_id}/change/").content.decode()
+    assert "boom" in page  # error
+    assert "Traceback (most recent call last)" in page
+    assert "&quot;steps&quot;" in page  # input, pretty-printed
+    assert "__end__" in page  # stream events
+
+
+def test_dashboard_counts_runs_by_status(staff: Client, no_dispatch) -> None:
+    create_and_execute({"assistant_id": "failing", "input": {}}, create_thread().thread_id)
+    services.create_run({"assistant_id": "agent", "input": HELLO}, create_thread().thread_id)
+    page = staff.get("/admin/dashboard/").content.decode()
+    assert "<td>error</td><td>1</td><td>1</td>" in page
+    assert "<td>pending</td><td>1</td><td>1</td>" in page
+    assert "s old" in page  # the oldest pending run
+
+
+def test_cancel_rollback_and_rerun_actions(staff: Client, no_dispatch) -> None:
+    pending = services.create_run({"assistant_id": "agent", "input": HELLO}, create_thread().thread_id)
+    act(staff, "/admin/runs/run/", "cancel_interrupt", [pending.run_id])
+    assert Run.objects.get(pk=pending.run_id).status == RunStatus.INTERRUPTED
+
+    doomed = services.create_run({"assistant_id": "agent", "input": HELLO}, create_thread().thread_id)
+    act(staff, "/admin/runs/run/", "cancel_rollback", [doomed.run_id])
+    assert not Run.objects.filter(pk=doomed.run_id).exists()
+
+    failed = create_and_execute({"assistant_id": "failing", "input": {}}, create_thread().thread_id)
+    act(staff, "/admin/runs/run/", "rerun", [failed.run_id])
+    rerun = Run.objects.get(metadata__rerun_of=str(failed.run_id))
+    assert rerun.thread_id == failed.thread_id and rerun.status == RunStatus.PENDING
+
+
+def test_deleting_a_thread_deletes_its_checkpoints(staff: Client, no_dispatch) -> None:
+    from apps.graphs.checkpointer import get_sync_checkpointer
+
+    thread = create_thread()
+    create_and_execute({"assistant_id": "agent", "input": HELLO}, thread.thread_id)
+    config = {"configurable": {"thread_id": str(thread.thread_id), "checkpoint_ns": ""}}
+    assert get_sync_checkpointer().get_tuple(config) is not None
+    response = staff.post(
+        "/admin/threads/thread/",
+        {"action": "delete_selected", "_selected_action": [str(thread.thread_id)], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Thread.objects.filter(pk=thread.thread_id).exists()
+    assert get_sync_checkpointer().get_tuple(config) is None
+
+
+def test_cron_pause_resume_and_run_now(staff: Client, no_dispatch) -> None:
+    cron = cron_services.create_cron({"assistant_id": "agent", "schedule": "0 8 * * *", "input": {}})
+    act(staff, "/admin/crons/cron/", "pause", [cron.cron_id])
+    assert not Cron.objects.get(pk=cron.cron_id).enabled
+    assert not PeriodicTask.objects.get(name=f"cron:{cron.cron_id}").enabled
+    act(staff, "/admin/crons/cron/", "resume", [cron.cron_id])
+    assert PeriodicTask.objects.get(name=f"cron:{cron.cron_id}").enabled
+    act(staff, "/admin/crons/cron/", "run_now", [cron.cron_id])
+    assert Run.objects.filter(metadata__cron_id=str(cron.cron_id)).count() == 1
+
+
+def test_cron_periodic_tasks_are_read_only_and_link_to_their_cron(staff: Client) -> None:
+    cron = cron_services.create_cron({"assistant_id": "agent", "schedule": "0 8 * * *", "input": {}})
+    task = PeriodicTask.objects.get(name=f"cron:{cron.cron_id}")
+    listing = staff.get("/admin/django_celery_beat/periodictask/").content.decode()
+    assert f"/admin/crons/cron/{cron.cron_id}/change/" in listing
+    page = staff.get(f"/admin/django_celery_beat/periodictask/{task.pk}/change/").content.decode()
+    assert 'name="name"' not in page  # no editable field
+    assert staff.post(f"/admin/django_celery_beat/periodictask/{task.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert PeriodicTask.objects.filter(pk=task.pk).exists()

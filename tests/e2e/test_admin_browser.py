@@ -1,0 +1,83 @@
+"""A person in a real browser (headless Chromium): log in to the admin, list runs, cancel one."""
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from langgraph_sdk import get_client
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from tests.conftest import wait_for
+from tests.e2e.conftest import REPO, live_server, run
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+SCREENSHOT = REPO / "test-artifacts" / "admin-runs.png"
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (scripts/test installs them)"
+)
+
+
+def browser() -> webdriver.Chrome:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,900",
+    ):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+async def start_slow_run(url: str) -> tuple[str, str]:
+    client = get_client(url=url)
+    thread = await client.threads.create()
+    created = await client.runs.create(thread["thread_id"], "slow", input={}, config={"configurable": {"delay": 60}})
+    deadline = time.monotonic() + 30
+    while (await client.runs.get(thread["thread_id"], created["run_id"]))["status"] != "running":
+        assert time.monotonic() < deadline
+    return thread["thread_id"], created["run_id"]
+
+
+async def run_status(url: str, thread_id: str, run_id: str) -> str:
+    return (await get_client(url=url).runs.get(thread_id, run_id))["status"]
+
+
+def test_operator_logs_in_lists_runs_and_cancels_one(tmp_path: Path) -> None:
+    credentials = {"DJANGO_SUPERUSER_USERNAME": "operator", "DJANGO_SUPERUSER_PASSWORD": "correct-horse"}
+    with live_server(tmp_path, **credentials) as server:
+        thread_id, run_id = run(start_slow_run(server.url))
+        driver = browser()
+        try:
+            driver.get(f"{server.url}/admin/login/?next=/admin/runs/run/")
+            driver.find_element(By.NAME, "username").send_keys("operator")
+            driver.find_element(By.NAME, "password").send_keys("correct-horse")
+            driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+            wait_for(lambda: "/admin/runs/run/" in driver.current_url, timeout_s=10)
+            assert run_id in driver.page_source
+            assert "running" in driver.page_source
+
+            driver.find_element(By.CSS_SELECTOR, f"input[name=_selected_action][value='{run_id}']").click()
+            Select(driver.find_element(By.NAME, "action")).select_by_value("cancel_interrupt")
+            driver.find_element(By.NAME, "index").click()
+            wait_for(lambda: run(run_status(server.url, thread_id, run_id)) == "interrupted", timeout_s=20)
+
+            driver.refresh()
+            assert "interrupted" in driver.page_source
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            assert driver.save_screenshot(str(SCREENSHOT))
+        finally:
+            driver.quit()
