@@ -4,10 +4,12 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from apps.core.admin_views import dashboard
 from apps.core.views import InfoView, OkView
+from apps.runs.views import MetricsView
 
 urlpatterns = [
     path("ok", OkView.as_view()),
     path("info", InfoView.as_view()),
+    path("metrics", MetricsView.as_view()),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),

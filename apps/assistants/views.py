@@ -50,10 +50,10 @@ class AssistantDetailView(ApiView):
         assistant = services.patch_assistant(assistant_id, self.parse(AssistantPatchSerializer))
         return Response(assistant_to_json(assistant))
 
-    @extend_schema(responses={200: None}, summary="Delete Assistant")
+    @extend_schema(responses={204: None}, summary="Delete Assistant")
     def delete(self, request: Request, assistant_id: uuid.UUID) -> Response:
         services.delete_assistant(assistant_id)
-        return Response(None)
+        return Response(None, status=204)
 
 
 class AssistantGraphView(ApiView):

@@ -38,10 +38,10 @@ class CronDetailView(ApiView):
     def patch(self, request: Request, cron_id: uuid.UUID) -> Response:
         return Response(cron_to_json(services.patch_cron(cron_id, self.parse(CronPatchSerializer))))
 
-    @extend_schema(responses={200: None}, summary="Delete Cron")
+    @extend_schema(responses={204: None}, summary="Delete Cron")
     def delete(self, request: Request, cron_id: uuid.UUID) -> Response:
         services.delete_cron(cron_id)
-        return Response(None)
+        return Response(None, status=204)
 
 
 class CronSearchView(ApiView):

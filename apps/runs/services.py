@@ -23,6 +23,7 @@ from apps.assistants.models import Assistant
 from apps.assistants.services import resolve_assistant
 from apps.core.errors import Conflict, NotFound
 from apps.core.expressions import JSONBMerge
+from apps.core.logcontext import run_context
 from apps.core.redis import get_redis
 from apps.graphs.checkpointer import delete_run_checkpoints, get_sync_checkpointer
 from apps.runs import executor
@@ -363,6 +364,11 @@ def _json_column(value: Any) -> Any:
 
 
 def _execute_claimed(run: Run) -> None:
+    with run_context(str(run.run_id), str(run.thread_id)):
+        _execute_claimed_in_context(run)
+
+
+def _execute_claimed_in_context(run: Run) -> None:
     spec = build_run_spec(run)
     try:
         outcome = run_loop.run(executor.execute_cancellable(spec))

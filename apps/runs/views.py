@@ -1,14 +1,14 @@
 import uuid
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.errors import NotFound
+from apps.core.errors import InvalidInput, NotFound
 from apps.core.views import ApiView
-from apps.runs import services, sse
+from apps.runs import metrics, services, sse
 from apps.runs.models import Run
 from apps.runs.serializers import (
     BulkCancelSerializer,
@@ -94,10 +94,10 @@ class RunDetailView(ApiView):
     def get(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> Response:
         return Response(run_to_json(services.get_run(thread_id, run_id)))
 
-    @extend_schema(responses={200: None}, summary="Delete Run")
+    @extend_schema(responses={204: None}, summary="Delete Run")
     def delete(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> Response:
         services.delete_run(thread_id, run_id)
-        return Response(None)
+        return Response(None, status=204)
 
 
 class RunJoinView(ApiView):
@@ -158,3 +158,19 @@ class RunSearchView(ApiView):
     @extend_schema(request=RunSearchSerializer, responses={200: list}, summary="Search Runs")
     def post(self, request: Request) -> Response:
         return Response([run_to_json(r) for r in services.search_runs(**self.parse(RunSearchSerializer))])
+
+
+class MetricsView(ApiView):
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["prometheus", "json"])],
+        responses={(200, "text/plain"): str, (200, "application/json"): dict},
+        summary="System Metrics",
+    )
+    def get(self, request: Request) -> Response | HttpResponse:
+        output = request.query_params.get("format", "prometheus")
+        if output not in ("prometheus", "json"):
+            raise InvalidInput("format: must be prometheus or json")
+        snapshot = metrics.collect()
+        if output == "json":
+            return Response(snapshot)
+        return HttpResponse(metrics.to_prometheus(snapshot), content_type="text/plain; version=0.0.4")

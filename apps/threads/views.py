@@ -46,10 +46,10 @@ class ThreadDetailView(ApiView):
     def patch(self, request: Request, thread_id: uuid.UUID) -> Response:
         return Response(thread_to_json(services.patch_thread(thread_id, **self.parse(ThreadPatchSerializer))))
 
-    @extend_schema(responses={200: None}, summary="Delete Thread")
+    @extend_schema(responses={204: None}, summary="Delete Thread")
     def delete(self, request: Request, thread_id: uuid.UUID) -> Response:
         services.delete_thread(thread_id)
-        return Response(None)
+        return Response(None, status=204)
 
 
 class ThreadStateView(ApiView):

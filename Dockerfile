@@ -1,0 +1,16 @@
+# The Agent Server image: one image, four roles (api, worker, beat, prepare).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+COPY . .
+RUN useradd --system --home /app agent && chown -R agent /app
+USER agent
+
+EXPOSE 8000
+ENTRYPOINT ["/app/docker/entrypoint.sh"]
+CMD ["api"]
