@@ -87,7 +87,7 @@ def test_dev_serves_stops_and_keeps_data_across_restarts(tmp_path: Path) -> None
     assert not pid_alive(redis_pid)
     wait_for(lambda: not pid_alive(postgres_pid), timeout_s=5)
 
-    port = free_port()
+    port, log = free_port(), tmp_path / "dev-restarted.log"  # a fresh log: the old one says Ready! already
     url = f"http://127.0.0.1:{port}"
     process = start_dev(data_dir, port, log)
     try:
