@@ -3,7 +3,7 @@ import uuid
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
-from apps.core.models import TimestampedModel
+from apps.core.models import ScopedManager, TimestampedModel
 
 
 class Assistant(TimestampedModel):
@@ -17,6 +17,8 @@ class Assistant(TimestampedModel):
     context = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
+
+    objects = ScopedManager("assistants")
 
     class Meta:
         ordering = ["-created_at"]

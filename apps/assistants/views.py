@@ -20,6 +20,9 @@ from apps.core.views import ApiView
 
 
 class AssistantCreateView(ApiView):
+    auth_resource = "assistants"
+    auth_actions = {"POST": "create"}
+
     @extend_schema(request=AssistantCreateSerializer, responses={200: dict}, summary="Create Assistant")
     def post(self, request: Request) -> Response:
         assistant = services.create_assistant(**self.parse(AssistantCreateSerializer))
@@ -27,6 +30,9 @@ class AssistantCreateView(ApiView):
 
 
 class AssistantSearchView(ApiView):
+    auth_resource = "assistants"
+    auth_actions = {"POST": "search"}
+
     @extend_schema(request=AssistantSearchSerializer, responses={200: list}, summary="Search Assistants")
     def post(self, request: Request) -> Response:
         params = self.parse(AssistantSearchSerializer)
@@ -35,12 +41,18 @@ class AssistantSearchView(ApiView):
 
 
 class AssistantCountView(ApiView):
+    auth_resource = "assistants"
+    auth_actions = {"POST": "search"}
+
     @extend_schema(request=AssistantCountSerializer, responses={200: int}, summary="Count Assistants")
     def post(self, request: Request) -> Response:
         return Response(services.count_assistants(**self.parse(AssistantCountSerializer)))
 
 
 class AssistantDetailView(ApiView):
+    auth_resource = "assistants"
+    auth_actions = {"GET": "read", "PATCH": "update", "DELETE": "delete"}
+
     @extend_schema(responses={200: dict}, summary="Get Assistant")
     def get(self, request: Request, assistant_id: uuid.UUID) -> Response:
         return Response(assistant_to_json(services.get_assistant(assistant_id)))
@@ -57,6 +69,9 @@ class AssistantDetailView(ApiView):
 
 
 class AssistantGraphView(ApiView):
+    auth_resource = "assistants"
+    auth_actions = {"GET": "read"}
+
     @extend_schema(responses={200: dict}, summary="Get Assistant Graph")
     def get(self, request: Request, assistant_id: uuid.UUID) -> Response:
         assistant = services.get_assistant(assistant_id)
@@ -66,12 +81,18 @@ class AssistantGraphView(ApiView):
 
 
 class AssistantSchemasView(ApiView):
+    auth_resource = "assistants"
+    auth_actions = {"GET": "read"}
+
     @extend_schema(responses={200: dict}, summary="Get Assistant Schemas")
     def get(self, request: Request, assistant_id: uuid.UUID) -> Response:
         return Response(services.schemas_for(services.get_assistant(assistant_id)))
 
 
 class AssistantVersionsView(ApiView):
+    auth_resource = "assistants"
+    auth_actions = {"POST": "read"}
+
     @extend_schema(request=AssistantVersionsSerializer, responses={200: list}, summary="Get Assistant Versions")
     def post(self, request: Request, assistant_id: uuid.UUID) -> Response:
         versions = services.list_versions(assistant_id, **self.parse(AssistantVersionsSerializer))
@@ -79,6 +100,9 @@ class AssistantVersionsView(ApiView):
 
 
 class AssistantLatestView(ApiView):
+    auth_resource = "assistants"
+    auth_actions = {"POST": "update"}
+
     @extend_schema(request=SetLatestSerializer, responses={200: dict}, summary="Set Latest Assistant Version")
     def post(self, request: Request, assistant_id: uuid.UUID) -> Response:
         version = self.parse(SetLatestSerializer)["version"]

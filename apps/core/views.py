@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.custom_auth import authorize, current_user
 from apps.core.errors import InvalidInput
 
 
@@ -25,12 +26,32 @@ class ApiView(APIView):
     with a message rather than the URL resolver's HTML 404.
     """
 
+    # Custom auth (langgraph.json "auth"): the resource this view serves and the
+    # action of each HTTP method, as upstream's Auth handlers know them.
+    auth_resource: str | None = None
+    auth_actions: dict[str, str] = {}
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         # self.kwargs is the very dict dispatch() passes on to the handler.
         for name, value in self.kwargs.items():
             if name.endswith("_id"):
                 self.kwargs[name] = parse_uuid(value, name)
+        self._authorize(request)
+
+    def _authorize(self, request: Request) -> None:
+        action = self.auth_actions.get(request.method)
+        if self.auth_resource is None or action is None or current_user.get() is None:
+            return
+        # A handler may add to what is created (e.g. an owner in metadata): it gets the body itself.
+        ids = {name: str(id_value) for name, id_value in self.kwargs.items()}
+        value = request.data if request.method in ("POST", "PATCH", "PUT") else ids
+        if not isinstance(value, dict):
+            value = ids
+        if self.auth_resource != "threads" and "thread_id" in self.kwargs:
+            # Acting on a thread's behalf (e.g. a cron on it) needs access to the thread as well.
+            authorize("threads", "read", {"thread_id": str(self.kwargs["thread_id"])})
+        authorize(self.auth_resource, action, value)
 
     def parse(self, serializer_class: type, data: Any = None) -> dict[str, Any]:
         payload = self.request.data if data is None else data

@@ -3,7 +3,7 @@ import uuid
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
-from apps.core.models import TimestampedModel
+from apps.core.models import ScopedManager, TimestampedModel
 
 
 class OnRunCompleted(models.TextChoices):
@@ -40,6 +40,8 @@ class Cron(TimestampedModel):
     last_run_at = models.DateTimeField(null=True, blank=True)
     next_run_date = models.DateTimeField(null=True, blank=True)
     user_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 (upstream's field is nullable)
+
+    objects = ScopedManager("crons")
 
     class Meta:
         ordering = ["-created_at"]

@@ -18,18 +18,27 @@ from apps.crons.serializers import (
 
 
 class CronCreateView(ApiView):
+    auth_resource = "crons"
+    auth_actions = {"POST": "create"}
+
     @extend_schema(request=CronCreateSerializer, responses={200: dict}, summary="Create Cron")
     def post(self, request: Request) -> Response:
         return Response(cron_to_json(services.create_cron(self.parse(CronCreateSerializer))))
 
 
 class ThreadCronCreateView(ApiView):
+    auth_resource = "crons"
+    auth_actions = {"POST": "create"}
+
     @extend_schema(request=ThreadCronCreateSerializer, responses={200: dict}, summary="Create Thread Cron")
     def post(self, request: Request, thread_id: uuid.UUID) -> Response:
         return Response(cron_to_json(services.create_cron(self.parse(ThreadCronCreateSerializer), thread_id)))
 
 
 class CronDetailView(ApiView):
+    auth_resource = "crons"
+    auth_actions = {"GET": "read", "PATCH": "update", "DELETE": "delete"}
+
     @extend_schema(responses={200: dict}, summary="Get Cron")
     def get(self, request: Request, cron_id: uuid.UUID) -> Response:
         return Response(cron_to_json(services.get_cron(cron_id)))
@@ -45,6 +54,9 @@ class CronDetailView(ApiView):
 
 
 class CronSearchView(ApiView):
+    auth_resource = "crons"
+    auth_actions = {"POST": "search"}
+
     @extend_schema(request=CronSearchSerializer, responses={200: list}, summary="Search Crons")
     def post(self, request: Request) -> Response:
         params = self.parse(CronSearchSerializer)
@@ -53,6 +65,9 @@ class CronSearchView(ApiView):
 
 
 class CronCountView(ApiView):
+    auth_resource = "crons"
+    auth_actions = {"POST": "search"}
+
     @extend_schema(request=CronCountSerializer, responses={200: int}, summary="Count Crons")
     def post(self, request: Request) -> Response:
         return Response(services.count_crons(**self.parse(CronCountSerializer)))

@@ -44,6 +44,7 @@ class LangGraphConfig:
     graphs: dict[str, GraphSpec]
     dependencies: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    auth_path: str | None = None  # "./auth.py:auth": a langgraph_sdk.Auth
 
     @property
     def base_dir(self) -> Path:
@@ -66,7 +67,16 @@ def load_config(path: str | Path) -> LangGraphConfig:
         graphs={gid: _parse_graph_entry(gid, value) for gid, value in raw["graphs"].items()},
         dependencies=[str(d) for d in raw.get("dependencies", [])],
         env=_parse_env(path.parent, raw.get("env")),
+        auth_path=_parse_auth(raw.get("auth")),
     )
+
+
+def _parse_auth(auth: Any) -> str | None:
+    if auth is None:
+        return None
+    if isinstance(auth, dict) and isinstance(auth.get("path"), str):
+        return auth["path"]
+    raise GraphConfigError("'auth' must be an object with a 'path' like './auth.py:auth'")
 
 
 def _parse_graph_entry(graph_id: str, value: Any) -> GraphSpec:

@@ -111,11 +111,24 @@ def load_graph(spec: GraphSpec, base_dir: Path) -> LoadedGraph:
     return LoadedGraph(spec, _as_pregel(spec, value))
 
 
+def load_auth(config: LangGraphConfig) -> Any:
+    """The langgraph_sdk.Auth named by langgraph.json's `auth.path`, or None."""
+    if config.auth_path is None:
+        return None
+    from langgraph_sdk import Auth
+
+    auth = _import_target(GraphSpec("auth", config.auth_path), config.base_dir)
+    if not isinstance(auth, Auth):
+        raise GraphConfigError(f"auth: {config.auth_path!r} is a {type(auth).__name__}, expected a langgraph_sdk.Auth")
+    return auth
+
+
 class GraphRegistry:
     def __init__(self, config: LangGraphConfig) -> None:
         self.config = config
         apply_environment(config)
         self.graphs = {gid: load_graph(spec, config.base_dir) for gid, spec in config.graphs.items()}
+        self.auth = load_auth(config)
 
     def get(self, graph_id: str) -> LoadedGraph:
         return self.graphs[graph_id]

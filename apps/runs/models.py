@@ -4,7 +4,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 
-from apps.core.models import TimestampedModel
+from apps.core.models import ScopedManager, TimestampedModel
 
 
 class RunStatus(models.TextChoices):
@@ -48,6 +48,9 @@ class Run(TimestampedModel):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    # A run is visible to whoever may see its thread.
+    objects = ScopedManager("threads", metadata_path="thread__metadata")
 
     class Meta:
         ordering = ["-created_at"]

@@ -97,9 +97,9 @@ def _thread_metadata(assistant: Assistant) -> dict[str, str]:
 def _create_temporary_thread(payload: dict[str, Any], assistant: Assistant) -> uuid.UUID:
     keep = payload.get("on_completion") == "keep"
     payload["temporary"] = not keep
-    thread = Thread.objects.create(
-        is_temporary=not keep, status=ThreadStatus.BUSY, metadata=_thread_metadata(assistant)
-    )
+    # The thread carries the run's metadata too, so auth filters that see the run see its thread.
+    metadata = {**(payload.get("metadata") or {}), **_thread_metadata(assistant)}
+    thread = Thread.objects.create(is_temporary=not keep, status=ThreadStatus.BUSY, metadata=metadata)
     return thread.thread_id
 
 

@@ -46,6 +46,9 @@ def wait_response(run: Run, with_location: bool = True, fresh: bool = False) -> 
 class RunCreateView(ApiView):
     """POST /runs: a background run on a temporary thread."""
 
+    auth_resource = "threads"
+    auth_actions = {"POST": "create_run"}
+
     @extend_schema(request=RunCreateSerializer, responses={200: dict}, summary="Create Background Run")
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> Response:
         run = services.create_run(self.parse(RunCreateSerializer), thread_id)
@@ -56,6 +59,9 @@ class RunCreateView(ApiView):
 
 class ThreadRunsView(RunCreateView):
     """POST /threads/{thread_id}/runs (a background run) and GET (list the thread's runs)."""
+
+    auth_resource = "threads"
+    auth_actions = {"POST": "create_run", "GET": "read"}
 
     @extend_schema(
         parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int), OpenApiParameter("status", str)],
@@ -70,6 +76,9 @@ class ThreadRunsView(RunCreateView):
 class RunStreamView(ApiView):
     """POST /threads/{thread_id}/runs/stream and POST /runs/stream."""
 
+    auth_resource = "threads"
+    auth_actions = {"POST": "create_run"}
+
     @extend_schema(
         request=RunCreateSerializer, responses={(200, "text/event-stream"): str}, summary="Create Run, Stream Output"
     )
@@ -82,6 +91,9 @@ class RunStreamView(ApiView):
 class RunWaitView(ApiView):
     """POST /threads/{thread_id}/runs/wait and POST /runs/wait."""
 
+    auth_resource = "threads"
+    auth_actions = {"POST": "create_run"}
+
     @extend_schema(request=RunCreateSerializer, responses={200: dict}, summary="Create Run, Wait for Output")
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> StreamingHttpResponse:
         run = services.create_run(self.parse(RunCreateSerializer), thread_id)
@@ -90,6 +102,9 @@ class RunWaitView(ApiView):
 
 
 class RunDetailView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"GET": "read", "DELETE": "delete"}
+
     @extend_schema(responses={200: dict}, summary="Get Run")
     def get(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> Response:
         return Response(run_to_json(services.get_run(thread_id, run_id)))
@@ -101,6 +116,9 @@ class RunDetailView(ApiView):
 
 
 class RunJoinView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"GET": "read"}
+
     @extend_schema(responses={200: dict}, summary="Join Run")
     def get(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> StreamingHttpResponse:
         run = services.get_run(thread_id, run_id)
@@ -108,6 +126,9 @@ class RunJoinView(ApiView):
 
 
 class RunJoinStreamView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"GET": "read"}
+
     @extend_schema(
         parameters=[OpenApiParameter("stream_mode", str, many=True), OpenApiParameter("Last-Event-ID", str, "header")],
         responses={(200, "text/event-stream"): str},
@@ -127,6 +148,9 @@ class RunJoinStreamView(ApiView):
 
 
 class RunCancelView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"POST": "update"}
+
     @extend_schema(
         parameters=[OpenApiParameter("wait", bool), OpenApiParameter("action", str, enum=["interrupt", "rollback"])],
         responses={200: dict, 202: None},
@@ -141,6 +165,9 @@ class RunCancelView(ApiView):
 
 
 class RunsBulkCancelView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"POST": "update"}
+
     @extend_schema(
         parameters=[OpenApiParameter("action", str, enum=["interrupt", "rollback"])],
         request=BulkCancelSerializer,
@@ -155,6 +182,9 @@ class RunsBulkCancelView(ApiView):
 
 
 class RunSearchView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"POST": "search"}
+
     @extend_schema(request=RunSearchSerializer, responses={200: list}, summary="Search Runs")
     def post(self, request: Request) -> Response:
         return Response([run_to_json(r) for r in services.search_runs(**self.parse(RunSearchSerializer))])

@@ -3,7 +3,7 @@ import uuid
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
-from apps.core.models import TimestampedModel
+from apps.core.models import ScopedManager, TimestampedModel
 
 
 class ThreadStatus(models.TextChoices):
@@ -25,6 +25,8 @@ class Thread(TimestampedModel):
     state_updated_at = models.DateTimeField(null=True, blank=True)
     # Threads made for stateless runs are deleted when their run ends.
     is_temporary = models.BooleanField(default=False)
+
+    objects = ScopedManager("threads")
 
     class Meta:
         ordering = ["-created_at"]

@@ -18,12 +18,18 @@ from apps.threads.serializers import (
 
 
 class ThreadCreateView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"POST": "create"}
+
     @extend_schema(request=ThreadCreateSerializer, responses={200: dict}, summary="Create Thread")
     def post(self, request: Request) -> Response:
         return Response(thread_to_json(services.create_thread(**self.parse(ThreadCreateSerializer))))
 
 
 class ThreadSearchView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"POST": "search"}
+
     @extend_schema(request=ThreadSearchSerializer, responses={200: list}, summary="Search Threads")
     def post(self, request: Request) -> Response:
         params = self.parse(ThreadSearchSerializer)
@@ -32,12 +38,18 @@ class ThreadSearchView(ApiView):
 
 
 class ThreadCountView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"POST": "search"}
+
     @extend_schema(request=ThreadCountSerializer, responses={200: int}, summary="Count Threads")
     def post(self, request: Request) -> Response:
         return Response(services.count_threads(**self.parse(ThreadCountSerializer)))
 
 
 class ThreadDetailView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"GET": "read", "PATCH": "update", "DELETE": "delete"}
+
     @extend_schema(responses={200: dict}, summary="Get Thread")
     def get(self, request: Request, thread_id: uuid.UUID) -> Response:
         return Response(thread_to_json(services.get_thread(thread_id)))
@@ -53,12 +65,18 @@ class ThreadDetailView(ApiView):
 
 
 class ThreadStateView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"GET": "read"}
+
     @extend_schema(responses={200: dict}, summary="Get Thread State")
     def get(self, request: Request, thread_id: uuid.UUID) -> Response:
         return Response(services.get_thread_state(thread_id, subgraphs=self.query_bool("subgraphs")))
 
 
 class ThreadHistoryView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"GET": "read", "POST": "read"}
+
     @extend_schema(responses={200: list}, summary="Get Thread History")
     def get(self, request: Request, thread_id: uuid.UUID) -> Response:
         limit = self.query_int("limit", 10, minimum=1)

@@ -43,7 +43,8 @@ def admin_connection() -> psycopg.Connection:
 
 
 class LiveServer:
-    def __init__(self, database: str, port: int, log_path: Path) -> None:
+    def __init__(self, database: str, port: int, log_path: Path, config: Path = FIXTURE_CONFIG) -> None:
+        self.config = config
         self.database = database
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -58,7 +59,7 @@ class LiveServer:
             "RUNS_QUEUE": f"runs-{self.database}",
             **(extra_env or {}),
         }
-        argv = [sys.executable, "manage.py", "dev", "--port", str(self.port), "--config", str(FIXTURE_CONFIG)]
+        argv = [sys.executable, "manage.py", "dev", "--port", str(self.port), "--config", str(self.config)]
         self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_ready()
@@ -88,12 +89,12 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_server(log_dir: Path, **env: str) -> Iterator[LiveServer]:
+def live_server(log_dir: Path, config: Path = FIXTURE_CONFIG, **env: str) -> Iterator[LiveServer]:
     """`manage.py dev` on a free port with a fresh database of its own."""
     database = f"agentplatform_e2e_{uuid.uuid4().hex[:12]}"
     with admin_connection() as conn:
         conn.execute(f'CREATE DATABASE "{database}"')
-    server = LiveServer(database, free_port(), log_dir / f"{database}.log")
+    server = LiveServer(database, free_port(), log_dir / f"{database}.log", config)
     try:
         server.start(env)
         yield server

@@ -1,0 +1,165 @@
+"""Custom auth as upstream: `"auth": {"path": "./auth.py:auth"}` in langgraph.json, a langgraph_sdk.Auth.
+
+1. `CustomAuthMiddleware` calls the `@auth.authenticate` handler with the request
+   parts it asks for by name (authorization, headers, path, method, query_params,
+   path_params, request). It returns a user (a string id, a dict with `identity`
+   and `permissions`, or an object); `Auth.exceptions.HTTPException` becomes that
+   status and detail.
+2. A view states its resource and action; `authorize()` calls the most specific
+   `@auth.on...` handler with an AuthContext and the request body. The handler
+   may add metadata to what is being created (e.g. an owner), deny (False → 403),
+   or return a filter on metadata.
+3. Filters are kept for the request in a context variable; the models' scoped
+   managers apply them, so every query a request makes sees only the resources
+   the user may see (a run is visible through its thread).
+"""
+
+import contextvars
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from langgraph_sdk import Auth
+
+from apps.core.errors import DomainError
+
+# Reachable without authentication: the health check, the admin (staff login), assets, API docs.
+EXEMPT_PREFIXES = ("/ok", "/admin/", "/static/", "/docs", "/openapi.json")
+
+current_user: contextvars.ContextVar["AuthenticatedUser | None"] = contextvars.ContextVar("user", default=None)
+current_filters: contextvars.ContextVar[dict[str, dict] | None] = contextvars.ContextVar("auth_filters", default=None)
+
+
+def auth_filters() -> dict[str, dict]:
+    """The filters the auth handlers returned for this request, by resource."""
+    return current_filters.get() or {}
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+@dataclass
+class AuthenticatedUser:
+    """What handlers see as `ctx.user` (the BaseUser protocol)."""
+
+    identity: str
+    permissions: Sequence[str] = ()
+    display_name: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    is_authenticated: bool = True
+
+    def __getitem__(self, key: str) -> Any:
+        return {**self.extra, "identity": self.identity, "permissions": list(self.permissions)}[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.extra or key in ("identity", "permissions")
+
+    def __iter__(self):  # noqa: ANN204
+        return iter({**self.extra, "identity": self.identity})
+
+
+def as_user(result: Any) -> AuthenticatedUser:
+    if isinstance(result, str):
+        return AuthenticatedUser(identity=result)
+    if isinstance(result, dict):
+        extra = {k: v for k, v in result.items() if k not in ("identity", "permissions", "display_name")}
+        return AuthenticatedUser(
+            identity=str(result["identity"]),
+            permissions=list(result.get("permissions", [])),
+            display_name=result.get("display_name", str(result["identity"])),
+            extra=extra,
+        )
+    return AuthenticatedUser(
+        identity=str(result.identity),
+        permissions=list(getattr(result, "permissions", [])),
+        display_name=getattr(result, "display_name", str(result.identity)),
+    )
+
+
+def active_auth() -> Auth | None:
+    from apps.graphs.registry import get_registry
+
+    return get_registry().auth
+
+
+def _call(fn: Callable, **available: Any) -> Any:
+    """Call a handler with the arguments it names; async handlers run on the event loop."""
+    wanted = inspect.signature(fn).parameters
+    kwargs = {name: value for name, value in available.items() if name in wanted}
+    if inspect.iscoroutinefunction(fn):
+        return async_to_sync(fn)(**kwargs)
+    return fn(**kwargs)
+
+
+class CustomAuthMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        auth = active_auth()
+        if auth is None or auth._authenticate_handler is None or request.path.startswith(EXEMPT_PREFIXES):
+            return self.get_response(request)
+        try:
+            user = as_user(
+                _call(
+                    auth._authenticate_handler,
+                    request=request,
+                    path=request.path,
+                    method=request.method,
+                    query_params=request.GET.dict(),
+                    path_params={},
+                    headers={k.lower().encode(): v.encode() for k, v in request.headers.items()},
+                    authorization=request.headers.get("authorization"),
+                )
+            )
+        except Auth.exceptions.HTTPException as exc:
+            return JsonResponse({"detail": exc.detail}, status=exc.status_code, headers=exc.headers or None)
+        except Exception as exc:  # a crashing authenticator denies; it never lets a request through
+            return JsonResponse({"detail": f"Authentication failed: {exc}"}, status=401)
+        user_token, filters_token = current_user.set(user), current_filters.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            current_user.reset(user_token)
+            current_filters.reset(filters_token)
+
+
+def _handler_for(auth: Auth, resource: str, action: str) -> Callable | None:
+    for key in ((resource, action), (resource, "*"), ("*", action)):
+        if key in auth._handlers:
+            return auth._handlers[key][-1]
+    return auth._global_handlers[-1] if auth._global_handlers else None
+
+
+def authorize(resource: str, action: str, value: dict[str, Any]) -> None:
+    """Run the auth handler for this resource/action; remember the filter it returns. Raises Forbidden."""
+    auth, user = active_auth(), current_user.get()
+    if auth is None or user is None:
+        return
+    handler = _handler_for(auth, resource, action)
+    if handler is None:
+        return
+    ctx = Auth.types.AuthContext(user=user, permissions=list(user.permissions), resource=resource, action=action)
+    result = _call(handler, ctx=ctx, value=value)
+    if result is False:
+        raise Forbidden(f"Not allowed to {action} {resource}")
+    if isinstance(result, dict) and result:
+        current_filters.set({**auth_filters(), resource: result})
+
+
+def filter_q(filters: dict[str, Any], prefix: str = "metadata") -> Q:
+    """An auth filter ({key: value}, {key: {"$eq": v}}, {key: {"$contains": v}}) on a metadata column."""
+    condition = Q()
+    for key, wanted in filters.items():
+        if isinstance(wanted, dict) and "$contains" in wanted:
+            items = wanted["$contains"] if isinstance(wanted["$contains"], list) else [wanted["$contains"]]
+            condition &= Q(**{f"{prefix}__contains": {key: items}})
+        else:
+            value = wanted["$eq"] if isinstance(wanted, dict) and "$eq" in wanted else wanted
+            condition &= Q(**{f"{prefix}__contains": {key: value}})
+    return condition

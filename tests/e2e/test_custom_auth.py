@@ -1,0 +1,99 @@
+"""Custom auth from langgraph.json (a langgraph_sdk.Auth): users only see and touch their own resources."""
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.errors import AuthenticationError, NotFoundError
+
+from tests.conftest import FIXTURE_APP
+from tests.e2e.conftest import LiveServer, live_server, run
+
+AUTH_CONFIG = FIXTURE_APP / "langgraph-auth.json"
+HELLO = {"messages": [{"role": "user", "content": "hello"}]}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+    with live_server(tmp_path_factory.mktemp("auth"), config=AUTH_CONFIG) as started:
+        yield started
+
+
+def as_user(server: LiveServer, token: str):  # noqa: ANN201
+    return get_client(url=server.url, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_requests_without_a_valid_token_are_401(server: LiveServer) -> None:
+    assert httpx.get(f"{server.url}/ok").status_code == 200
+    missing = httpx.post(f"{server.url}/threads", json={})
+    assert missing.status_code == 401
+    assert missing.json() == {"detail": "Unknown or missing bearer token"}
+
+    async def bad_token() -> None:
+        await as_user(server, "token-mallory").threads.create()
+
+    with pytest.raises(AuthenticationError):
+        run(bad_token())
+
+
+def test_users_see_and_touch_only_their_own_threads_runs_and_crons(server: LiveServer) -> None:
+    async def scenario() -> None:
+        alice, bob = as_user(server, "token-alice"), as_user(server, "token-bob")
+        thread = await alice.threads.create(metadata={"topic": "secret"})
+        assert thread["metadata"]["owner"] == "alice"
+        values = await alice.runs.wait(thread["thread_id"], "agent", input=HELLO)
+        assert values["messages"][-1]["content"] == "You said: hello"
+
+        with pytest.raises(NotFoundError):
+            await bob.threads.get(thread["thread_id"])
+        with pytest.raises(NotFoundError):
+            await bob.threads.update(thread["thread_id"], metadata={"owner": "bob"})
+        with pytest.raises(NotFoundError):
+            await bob.runs.create(thread["thread_id"], "agent", input=HELLO)
+        with pytest.raises(NotFoundError):
+            await bob.runs.list(thread["thread_id"])
+        with pytest.raises(NotFoundError):
+            await bob.crons.create_for_thread(thread["thread_id"], "agent", schedule="0 8 * * *", input=HELLO)
+        with pytest.raises(NotFoundError):
+            await bob.threads.delete(thread["thread_id"])
+        assert thread["thread_id"] not in [t["thread_id"] for t in await bob.threads.search(limit=100)]
+        assert thread["thread_id"] in [t["thread_id"] for t in await alice.threads.search(limit=100)]
+
+        cron = await alice.crons.create(assistant_id="agent", schedule="0 8 * * *", input=HELLO)
+        assert cron["cron_id"] not in [c["cron_id"] for c in await bob.crons.search()]
+        with pytest.raises(NotFoundError):
+            await bob.crons.delete(cron["cron_id"])
+        await alice.crons.delete(cron["cron_id"])
+
+        await alice.runs.wait(None, "agent", input=HELLO, on_completion="keep", metadata={"job": "nightly"})
+        mine = await alice.http.post("/runs/search", json={"metadata": {"job": "nightly"}})
+        theirs = await bob.http.post("/runs/search", json={"metadata": {"job": "nightly"}})
+        assert len(mine) == 1 and theirs == []
+
+        # Still alice's, untouched by bob's attempts.
+        metadata = (await alice.threads.get(thread["thread_id"]))["metadata"]
+        assert metadata["owner"] == "alice" and metadata["topic"] == "secret"
+
+    run(scenario())
+
+
+def test_assistants_are_shared(server: LiveServer) -> None:
+    async def both_see_defaults() -> tuple[int, int]:
+        alice, bob = as_user(server, "token-alice"), as_user(server, "token-bob")
+        return len(await alice.assistants.search(graph_id="agent")), len(await bob.assistants.search(graph_id="agent"))
+
+    assert run(both_see_defaults()) == (1, 1)
+
+
+def test_auth_config_path_is_reported_when_broken(tmp_path: Path) -> None:
+    from apps.graphs.config import GraphConfigError, load_config
+    from apps.graphs.registry import GraphRegistry
+
+    (tmp_path / "graph.py").write_text("from langgraph.graph import StateGraph\nnot_auth = 1\n")
+    config = tmp_path / "langgraph.json"
+    graphs = {"g": f"{AUTH_CONFIG.parent / 'graphs.py'}:slow"}
+    config.write_text(json.dumps({"graphs": graphs, "auth": {"path": "./graph.py:not_auth"}}))
+    with pytest.raises(GraphConfigError, match="expected a langgraph_sdk.Auth"):
+        GraphRegistry(load_config(config))
