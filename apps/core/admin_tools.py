@@ -53,3 +53,16 @@ class EstimatedCountPaginator(Paginator):
             if row and row[0] > ESTIMATE_ABOVE_ROWS:
                 return int(row[0])
         return super().count
+
+
+class MetadataSearchMixin:
+    """Admin search: an exact id, or `key=value` matching the metadata column."""
+
+    def get_search_results(self, request: Any, queryset: Any, search_term: str) -> tuple[Any, bool]:
+        if "=" in search_term:
+            key, _, value = search_term.partition("=")
+            return queryset.filter(metadata__contains={key.strip(): value.strip()}), False
+        try:
+            return super().get_search_results(request, queryset, search_term)
+        except Exception:  # not a UUID: nothing matches
+            return queryset.none(), False

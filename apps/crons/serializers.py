@@ -2,33 +2,19 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.serializers import AnyJSONField, ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
+from apps.core.serializers import ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
 from apps.crons.models import Cron
 from apps.runs.models import MultitaskStrategy
-from apps.runs.serializers import InterruptNodesField, StreamModeField, not_supported_yet
+from apps.runs.serializers import RunRequestFields
 
 
-class CronRunFields(StrictSerializer):
-    """What every run of the cron is created with."""
+class CronRunFields(RunRequestFields):
+    """What every run of the cron is created with, and the schedule's own settings."""
 
-    input = AnyJSONField()
-    metadata = ObjectField()
-    config = ObjectField()
-    context = ObjectField()
-    webhook = serializers.CharField(required=False, allow_null=True)
-    interrupt_before = InterruptNodesField(required=False, allow_null=True)
-    interrupt_after = InterruptNodesField(required=False, allow_null=True)
-    stream_mode = StreamModeField(required=False, allow_null=True)
-    stream_subgraphs = serializers.BooleanField(required=False, allow_null=True)
-    stream_resumable = serializers.BooleanField(required=False, allow_null=True)
-    durability = serializers.ChoiceField(choices=["sync", "async", "exit"], required=False, allow_null=True)
-    checkpoint_during = serializers.BooleanField(required=False, allow_null=True)
     enabled = serializers.BooleanField(required=False, allow_null=True)
     end_time = serializers.DateTimeField(required=False, allow_null=True)
     timezone = serializers.CharField(required=False, allow_null=True)
     max_runs = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-
-    validate_webhook = not_supported_yet("webhook")
 
 
 class CronCreateSerializer(CronRunFields):

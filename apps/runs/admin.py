@@ -6,14 +6,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.core.admin_tools import EstimatedCountPaginator, pretty_json, status_badge
+from apps.core.admin_tools import EstimatedCountPaginator, MetadataSearchMixin, pretty_json, status_badge
 from apps.runs import services
 from apps.runs.models import IN_FLIGHT_STATUSES, Run, RunStatus
 from apps.threads.services import get_thread_state
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
     list_display = ("run_id", "status_badge", "thread_link", "graph", "attempt", "duration", "created_at", "updated_at")
     list_filter = ("status", "assistant__graph_id", ("created_at", admin.DateFieldListFilter), "multitask_strategy")
     search_fields = ("=run_id", "=thread__thread_id")
@@ -53,15 +53,6 @@ class RunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs are created through the API, which dispatches them
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        if "=" in search_term:
-            key, _, value = search_term.partition("=")
-            return queryset.filter(metadata__contains={key.strip(): value.strip()}), False
-        try:
-            return super().get_search_results(request, queryset, search_term)
-        except Exception:  # not a UUID: nothing matches
-            return queryset.none(), False
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         queryset.exclude(status=RunStatus.RUNNING).delete()  # cancel a running run first

@@ -48,14 +48,10 @@ def not_supported_yet(name: str) -> Any:
     return validate
 
 
-class RunCreateSerializer(StrictSerializer):
-    """The body of every run-creating endpoint (stateful and stateless)."""
+class RunRequestFields(StrictSerializer):
+    """What a run is created with: shared by the run endpoints and by crons (which create runs)."""
 
-    assistant_id = serializers.CharField()
     input = AnyJSONField()
-    command = ObjectField()
-    checkpoint = ObjectField()
-    checkpoint_id = serializers.CharField(required=False, allow_null=True)
     metadata = ObjectField()
     config = ObjectField()
     context = ObjectField()
@@ -65,6 +61,19 @@ class RunCreateSerializer(StrictSerializer):
     stream_mode = StreamModeField(required=False, allow_null=True)
     stream_subgraphs = serializers.BooleanField(required=False, default=False)
     stream_resumable = serializers.BooleanField(required=False, default=False)
+    durability = serializers.ChoiceField(choices=["sync", "async", "exit"], required=False, allow_null=True)
+    checkpoint_during = serializers.BooleanField(required=False, allow_null=True)
+
+    validate_webhook = not_supported_yet("webhook")
+
+
+class RunCreateSerializer(RunRequestFields):
+    """The body of every run-creating endpoint (stateful and stateless)."""
+
+    assistant_id = serializers.CharField()
+    command = ObjectField()
+    checkpoint = ObjectField()
+    checkpoint_id = serializers.CharField(required=False, allow_null=True)
     feedback_keys = serializers.ListField(required=False, allow_null=True)
     multitask_strategy = serializers.ChoiceField(
         choices=MultitaskStrategy.choices, required=False, default=MultitaskStrategy.ENQUEUE
@@ -73,12 +82,9 @@ class RunCreateSerializer(StrictSerializer):
     on_disconnect = serializers.ChoiceField(choices=["cancel", "continue"], required=False, allow_null=True)
     on_completion = serializers.ChoiceField(choices=["delete", "keep"], required=False, allow_null=True)
     after_seconds = serializers.FloatField(required=False, allow_null=True)
-    checkpoint_during = serializers.BooleanField(required=False, allow_null=True)
-    durability = serializers.ChoiceField(choices=["sync", "async", "exit"], required=False, allow_null=True)
     strict_resume = serializers.BooleanField(required=False, allow_null=True)
     langsmith_tracer = ObjectField()
 
-    validate_webhook = not_supported_yet("webhook")
     validate_feedback_keys = not_supported_yet("feedback_keys (LangSmith feedback)")
     validate_after_seconds = not_supported_yet("after_seconds")
     validate_langsmith_tracer = not_supported_yet("langsmith_tracer")

@@ -2,13 +2,13 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.core.admin_tools import EstimatedCountPaginator, pretty_json, status_badge
+from apps.core.admin_tools import EstimatedCountPaginator, MetadataSearchMixin, pretty_json, status_badge
 from apps.threads import services
 from apps.threads.models import Thread
 
 
 @admin.register(Thread)
-class ThreadAdmin(admin.ModelAdmin):
+class ThreadAdmin(MetadataSearchMixin, admin.ModelAdmin):
     list_display = ("thread_id", "status_badge", "graph", "created_at", "updated_at")
     list_filter = ("status", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=thread_id",)
@@ -21,15 +21,6 @@ class ThreadAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        if "=" in search_term:
-            key, _, value = search_term.partition("=")
-            return queryset.filter(metadata__contains={key.strip(): value.strip()}), False
-        try:
-            return super().get_search_results(request, queryset, search_term)
-        except Exception:  # not a UUID
-            return queryset.none(), False
 
     # Deleting goes through the service so the thread's checkpoints go too.
     def delete_model(self, request: HttpRequest, thread: Thread) -> None:

@@ -71,6 +71,8 @@ def test_sigkilled_worker_loses_no_run(tmp_path: Path) -> None:
         attempts = run(get_client(url=server.url).runs.get(counted["thread_id"], counted["run_id"]))
         assert attempts["status"] == "success"
 
+    # `manage.py dev` noticed the dead worker and started a new one.
+    assert "worker-1 exited with code -9; restarting" in server.log_path.read_text()
     executed = log_path.read_text().splitlines()
     # step_one finished before the kill and ran once; step_two was cut and ran again; step_three once.
     assert executed.count("step_one") == 1

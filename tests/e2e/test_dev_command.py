@@ -103,19 +103,23 @@ def test_dev_serves_stops_and_keeps_data_across_restarts(tmp_path: Path) -> None
         assert stop(process) == 0
 
 
+def dev_refusing_to_start(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "dev", *args],
+        cwd=REPO,
+        env=embedded_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_taken_port_is_a_clear_error(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "manage.py", "dev", "--port", str(port), "--data-dir", str(tmp_path)],
-            cwd=REPO,
-            env=embedded_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = dev_refusing_to_start("--port", str(port), "--data-dir", str(tmp_path))
     assert result.returncode != 0
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
 
@@ -131,13 +135,6 @@ def test_broken_graph_fails_at_start_up_naming_the_entry(tmp_path: Path, graphs:
     (tmp_path / "graph.py").write_text("x = 1\n")
     config = tmp_path / "langgraph.json"
     config.write_text(json.dumps({"graphs": graphs}))
-    result = subprocess.run(
-        [sys.executable, "manage.py", "dev", "--port", str(free_port()), "--config", str(config)],
-        cwd=REPO,
-        env=embedded_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = dev_refusing_to_start("--port", str(free_port()), "--config", str(config))
     assert result.returncode != 0
     assert message in result.stderr

@@ -130,3 +130,19 @@ def test_cron_periodic_tasks_are_read_only_and_link_to_their_cron(staff: Client)
     assert 'name="name"' not in page  # no editable field
     assert staff.post(f"/admin/django_celery_beat/periodictask/{task.pk}/delete/", {"post": "yes"}).status_code == 403
     assert PeriodicTask.objects.filter(pk=task.pk).exists()
+
+
+def test_detail_pages_of_every_model_render(staff: Client, no_dispatch) -> None:
+    thread = create_thread()
+    run = create_and_execute({"assistant_id": "agent", "input": HELLO}, thread.thread_id)
+    cron = cron_services.create_cron({"assistant_id": "agent", "schedule": "0 8 * * *", "input": HELLO})
+    pages = {
+        f"/admin/threads/thread/{thread.thread_id}/change/": "You said: hello",  # the thread's state
+        f"/admin/assistants/assistant/{run.assistant_id}/change/": "agent",
+        f"/admin/crons/cron/{cron.cron_id}/change/": f"cron:{cron.cron_id}",  # link to its beat task
+        f"/admin/runs/run/{run.run_id}/change/": "You said: hello",
+    }
+    for path, expected in pages.items():
+        response = staff.get(path)
+        assert response.status_code == 200, path
+        assert expected in response.content.decode(), path

@@ -129,3 +129,21 @@ def test_reject_leaves_the_in_flight_run_untouched(assistants, no_dispatch) -> N
     with pytest.raises(Conflict):
         services.create_run({**QUICK, "multitask_strategy": "reject"}, thread.thread_id)
     assert Run.objects.get(pk=first.run_id).status == RunStatus.PENDING
+
+
+def test_worker_shutdown_requeues_runs_still_going_after_the_grace_period(
+    assistants, no_dispatch, settings, monkeypatch
+) -> None:
+    settings.WORKER_SHUTDOWN_GRACE_S = 0.2
+    monkeypatch.setattr(services, "_shutting_down", False)  # restored after the test
+    thread = create_thread()
+    run, worker = start_running(SLOW, thread)
+    no_dispatch.clear()
+    services.begin_worker_shutdown()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "the run was not stopped after the grace period"
+
+    requeued = Run.objects.get(pk=run.run_id)
+    assert requeued.status == RunStatus.PENDING
+    assert requeued.attempt == 0  # a graceful requeue does not count as an attempt
+    assert (str(run.run_id), str(thread.thread_id)) in no_dispatch
