@@ -123,6 +123,8 @@ PENDING_REDISPATCH_AFTER_S = env_float("PENDING_REDISPATCH_AFTER_S", 10.0)
 # On SIGTERM a worker lets in-flight runs finish this long, then requeues the rest.
 WORKER_SHUTDOWN_GRACE_S = env_float("WORKER_SHUTDOWN_GRACE_S", 5.0)
 SSE_HEARTBEAT_S = env_float("SSE_HEARTBEAT_S", 10.0)
+# Threads per API process running the (sync) views; each holds a pooled DB connection while busy.
+REQUEST_THREADS = env_int("REQUEST_THREADS", 8, minimum=1)
 N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)
 # Cost guard: a cron pauses itself after this many failed runs in a row.
 CRON_MAX_CONSECUTIVE_FAILURES = env_int("CRON_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
