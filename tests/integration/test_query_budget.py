@@ -1,7 +1,7 @@
 """A run costs a bounded number of Django SQL statements (the checkpointer's own are separate).
 
-Creating (5): assistant lookup, thread UPDATE (takes the row lock), run INSERT, and
-the savepoint pair of the nested atomic block. Executing (2): one claim statement,
+Creating (5): assistant lookup, BEGIN, thread UPDATE (takes the row lock), run
+INSERT, COMMIT. Executing (2): one claim statement,
 one finish statement, and no per-run reads after it (the wake-flag protocol
 replaces them).
 """
