@@ -23,6 +23,10 @@ class DomainError(Exception):
         self.detail = detail
 
 
+class BadRequest(DomainError):
+    """The request is well-formed but the graph refuses it (upstream answers 400)."""
+
+
 class NotFound(DomainError):
     status_code = status.HTTP_404_NOT_FOUND
 

@@ -118,3 +118,35 @@ def delete_run_checkpoints(thread_id: str, run_id: str) -> None:
     with pool.connection() as conn, conn.transaction():
         for statement in DELETE_RUN_CHECKPOINTS_SQL:
             conn.execute(statement, {"thread_id": thread_id, "run_id": run_id})
+
+
+# `copy_thread` is declared by BaseCheckpointSaver but not implemented by the
+# Postgres saver: copying a thread copies every checkpoint, write and blob (the
+# whole parent chain, as the base class asks), re-keyed to the new thread.
+COPY_THREAD_CHECKPOINTS_SQL = [
+    """
+    INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata)
+    SELECT %(target)s, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,
+        CASE WHEN metadata ? 'thread_id' THEN jsonb_set(metadata, '{thread_id}', to_jsonb(%(target)s::text))
+             ELSE metadata END
+    FROM checkpoints WHERE thread_id = %(source)s
+    """,
+    """
+    INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+    SELECT %(target)s, checkpoint_ns, channel, version, type, blob FROM checkpoint_blobs WHERE thread_id = %(source)s
+    """,
+    """
+    INSERT INTO checkpoint_writes
+        (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path)
+    SELECT %(target)s, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path
+    FROM checkpoint_writes WHERE thread_id = %(source)s
+    """,
+]
+
+
+def copy_thread_checkpoints(source_thread_id: str, target_thread_id: str) -> None:
+    """Copy a thread's whole checkpoint history to another thread id, in one transaction."""
+    pool = get_sync_checkpointer().conn
+    with pool.connection() as conn, conn.transaction():
+        for statement in COPY_THREAD_CHECKPOINTS_SQL:
+            conn.execute(statement, {"source": source_thread_id, "target": target_thread_id})

@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.serializers import ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
+from apps.core.serializers import AnyJSONField, ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
 from apps.threads.models import Thread, ThreadStatus
 
 
@@ -79,3 +79,15 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
         "values": thread.values,
         "interrupts": thread.interrupts,
     }
+
+
+class ThreadStateUpdateSerializer(StrictSerializer):
+    values = AnyJSONField()
+    as_node = serializers.CharField(required=False, allow_null=True)
+    checkpoint = ObjectField()
+    checkpoint_id = serializers.CharField(required=False, allow_null=True)  # deprecated by upstream, still sent
+
+
+class ThreadStateCheckpointSerializer(StrictSerializer):
+    checkpoint = serializers.DictField()
+    subgraphs = serializers.BooleanField(required=False, default=False)

@@ -6,12 +6,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from langgraph.errors import InvalidUpdateError
 
-from apps.core.errors import Conflict, NotFound
+from apps.core.errors import BadRequest, Conflict, NotFound
+from apps.core.jsonutil import normalize
 from apps.core.queries import apply_sort
-from apps.graphs.checkpointer import get_sync_checkpointer
+from apps.graphs.checkpointer import copy_thread_checkpoints, get_sync_checkpointer
 from apps.graphs.registry import get_registry
-from apps.graphs.state import empty_state, snapshot_to_json
+from apps.graphs.state import checkpoint_json, empty_state, interrupts_by_task, snapshot_to_json
 from apps.threads.models import Thread, ThreadStatus
 
 
@@ -148,3 +150,75 @@ def get_thread_history(
 
 def mark_thread_busy(thread_id: uuid.UUID) -> None:
     Thread.objects.filter(pk=thread_id).update(status=ThreadStatus.BUSY, updated_at=timezone.now())
+
+
+def _graph_for_update(thread: Thread) -> Any:
+    graph = _graph_of(thread)
+    if graph is None:
+        raise BadRequest(
+            f"Thread '{thread.thread_id}' has no assigned graph ID. This usually occurs when no runs have been "
+            "made on this particular thread. Run it once, or set the 'graph_id' field of its metadata."
+        )
+    return graph
+
+
+def update_thread_state(
+    thread_id: uuid.UUID,
+    *,
+    values: Any = None,
+    as_node: str | None = None,
+    checkpoint: dict | None = None,
+    checkpoint_id: str | None = None,
+) -> dict[str, Any]:
+    """Write a new checkpoint as if `as_node` had just run (LangGraph's update_state).
+
+    From the latest checkpoint, or from a given one (which forks the thread's
+    history). Holds the thread row locked so no run starts meanwhile.
+    Raises NotFound, Conflict (a run is in flight), BadRequest (no graph yet, unknown node).
+    """
+    if checkpoint_id and not checkpoint:
+        checkpoint = {"checkpoint_id": checkpoint_id}
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
+        if thread is None:
+            raise NotFound(f"Thread with ID {thread_id} not found")
+        if thread.status == ThreadStatus.BUSY:
+            raise Conflict(f"Thread {thread_id} is busy: wait for its runs to finish, or cancel them")
+        graph = _graph_for_update(thread)
+        try:
+            new_config = graph.update_state(_graph_config(thread, checkpoint), values, as_node=as_node)
+        except (InvalidUpdateError, ValueError, KeyError) as exc:
+            raise BadRequest(str(exc).strip("'\"")) from exc
+        _record_state(thread, graph.get_state(_graph_config(thread)))
+    configurable = checkpoint_json(new_config)
+    return {
+        "checkpoint": configurable,
+        "configurable": configurable,
+        "checkpoint_id": configurable.get("checkpoint_id"),
+    }
+
+
+def _record_state(thread: Thread, snapshot: Any) -> None:
+    """Keep the row's copy of the state (searchable values, interrupts, status) in step with the checkpointer."""
+    thread.values = normalize(snapshot.values)
+    thread.interrupts = interrupts_by_task(snapshot)
+    thread.status = ThreadStatus.INTERRUPTED if snapshot.next else ThreadStatus.IDLE
+    thread.state_updated_at = timezone.now()
+    thread.save(update_fields=["values", "interrupts", "status", "state_updated_at", "updated_at"])
+
+
+def copy_thread(thread_id: uuid.UUID) -> Thread:
+    """A new thread with the same metadata and the whole checkpoint history. Raises NotFound."""
+    source = get_thread(thread_id)
+    with transaction.atomic():
+        copy = Thread.objects.create(
+            metadata=dict(source.metadata),
+            config=dict(source.config),
+            values=source.values,
+            interrupts=source.interrupts,
+            status=ThreadStatus.INTERRUPTED if source.status == ThreadStatus.INTERRUPTED else ThreadStatus.IDLE,
+            state_updated_at=source.state_updated_at,
+        )
+        # Inside the transaction: if the copy fails, no half-made thread is left behind.
+        copy_thread_checkpoints(str(source.thread_id), str(copy.thread_id))
+    return copy

@@ -13,6 +13,8 @@ from apps.threads.serializers import (
     ThreadHistorySerializer,
     ThreadPatchSerializer,
     ThreadSearchSerializer,
+    ThreadStateCheckpointSerializer,
+    ThreadStateUpdateSerializer,
     thread_to_json,
 )
 
@@ -66,11 +68,46 @@ class ThreadDetailView(ApiView):
 
 class ThreadStateView(ApiView):
     auth_resource = "threads"
-    auth_actions = {"GET": "read"}
+    auth_actions = {"GET": "read", "POST": "update"}
 
     @extend_schema(responses={200: dict}, summary="Get Thread State")
     def get(self, request: Request, thread_id: uuid.UUID) -> Response:
         return Response(services.get_thread_state(thread_id, subgraphs=self.query_bool("subgraphs")))
+
+    @extend_schema(request=ThreadStateUpdateSerializer, responses={200: dict}, summary="Update Thread State")
+    def post(self, request: Request, thread_id: uuid.UUID) -> Response:
+        return Response(services.update_thread_state(thread_id, **self.parse(ThreadStateUpdateSerializer)))
+
+
+class ThreadStateAtCheckpointView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"GET": "read"}
+
+    @extend_schema(responses={200: dict}, summary="Get Thread State At Checkpoint")
+    def get(self, request: Request, thread_id: uuid.UUID, checkpoint_id: uuid.UUID) -> Response:
+        checkpoint = {"checkpoint_id": str(checkpoint_id)}
+        return Response(
+            services.get_thread_state(thread_id, subgraphs=self.query_bool("subgraphs"), checkpoint=checkpoint)
+        )
+
+
+class ThreadStateCheckpointView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"POST": "read"}
+
+    @extend_schema(request=ThreadStateCheckpointSerializer, responses={200: dict}, summary="Post Thread State")
+    def post(self, request: Request, thread_id: uuid.UUID) -> Response:
+        return Response(services.get_thread_state(thread_id, **self.parse(ThreadStateCheckpointSerializer)))
+
+
+class ThreadCopyView(ApiView):
+    # Whoever may read a thread may copy it; the copy keeps its metadata (owner included).
+    auth_resource = "threads"
+    auth_actions = {"POST": "read"}
+
+    @extend_schema(request=None, responses={200: dict}, summary="Copy Thread")
+    def post(self, request: Request, thread_id: uuid.UUID) -> Response:
+        return Response(thread_to_json(services.copy_thread(thread_id)))
 
 
 class ThreadHistoryView(ApiView):
