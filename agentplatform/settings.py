@@ -111,6 +111,9 @@ LANGGRAPH_CONFIG = env_str("LANGGRAPH_CONFIG", str(BASE_DIR / "langgraph.json"))
 # Runs
 RUN_STREAM_MAXLEN = env_int("RUN_STREAM_MAXLEN", 10_000, minimum=10)
 RUN_STREAM_TTL_S = env_int("RUN_STREAM_TTL_S", 3600, minimum=1)
+# Each thread's list of started runs (for GET /threads/{id}/stream): capped, expiring when idle.
+THREAD_STREAM_MAXLEN = env_int("THREAD_STREAM_MAXLEN", 1000, minimum=10)
+THREAD_STREAM_TTL_S = env_int("THREAD_STREAM_TTL_S", 86400, minimum=1)
 THREAD_LOCK_TTL_S = env_float("THREAD_LOCK_TTL_S", 30.0)
 THREAD_LOCK_RENEW_S = env_float("THREAD_LOCK_RENEW_S", 10.0)
 # A running run's lease in PostgreSQL (renewed with the lock); lapsed = its worker is gone.

@@ -120,7 +120,7 @@ async def execute_cancellable(spec: RunSpec) -> RunOutcome:
 
 async def execute(spec: RunSpec) -> RunOutcome:
     """Run the graph to its end, publishing each chunk; never raises except on cancel."""
-    publisher = EventPublisher(get_async_redis(), spec.run_id)
+    publisher = EventPublisher(get_async_redis(), spec.run_id, spec.thread_id, spec.attempt)
     try:
         graph = await _prepare_graph(spec)
         await _stream_graph(graph, spec, publisher)

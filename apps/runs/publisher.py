@@ -14,20 +14,24 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from apps.core.jsonutil import dumps
-from apps.runs.streams import stream_key
+from apps.runs.streams import announce_run, stream_key
 
 logger = logging.getLogger(__name__)
 
 
 class EventPublisher:
-    def __init__(self, client: aioredis.Redis, run_id: str) -> None:
+    def __init__(self, client: aioredis.Redis, run_id: str, thread_id: str | None = None, attempt: int = 1) -> None:
         self.client = client
         self.key = stream_key(run_id)
         self._pending: list[tuple[str, bytes]] = []
         self._wakeup = asyncio.Event()
         self._closed = False
         self.dropped = 0
+        # The run's start is announced on its thread's stream in the first batch: no extra round trip.
+        self._announce = (thread_id, {"r": run_id, "a": str(attempt)}) if thread_id else None
         self._writer = asyncio.ensure_future(self._write_forever())
+        if self._announce:
+            self._wakeup.set()
 
     def publish(self, event: str, data: Any) -> None:
         self._pending.append((event, dumps(data)))
@@ -43,7 +47,7 @@ class EventPublisher:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            if self._pending:
+            if self._pending or self._announce:
                 batch, self._pending = self._pending, []
                 await self._write(batch)
             if self._closed and not self._pending:
@@ -51,6 +55,10 @@ class EventPublisher:
 
     async def _write(self, batch: list[tuple[str, bytes]]) -> None:
         pipe = self.client.pipeline(transaction=False)
+        if self._announce:
+            thread_id, fields = self._announce
+            self._announce = None
+            announce_run(pipe, thread_id, fields)
         for event, data in batch:
             pipe.xadd(self.key, {"e": event, "d": data}, maxlen=settings.RUN_STREAM_MAXLEN, approximate=True)
         try:

@@ -15,7 +15,14 @@ from django.conf import settings
 from apps.core.jsonutil import dumps
 from apps.core.redis import get_async_redis
 from apps.runs.models import Run
-from apps.runs.streams import StreamEntry, last_end_entry, read_entries, stream_exists
+from apps.runs.streams import (
+    READ_BATCH,
+    StreamEntry,
+    last_end_entry,
+    read_entries,
+    stream_exists,
+    thread_stream_key,
+)
 
 KEEPALIVE_COMMENT = b": heartbeat\n\n"
 WAIT_KEEPALIVE = b"\n"  # whitespace before a JSON body is still valid JSON
@@ -127,3 +134,103 @@ async def wait_body(run_id: str, fresh: bool = False) -> AsyncIterator[bytes]:
     finally:
         if not waiter.done():
             waiter.cancel()
+
+
+# ---------------------------------------------------------------- a thread's stream
+
+THREAD_STREAM_MODES = {"run_modes", "lifecycle", "state_update"}
+
+
+def _thread_wanted(event: str, modes: set[str]) -> bool:
+    """run_modes: everything; lifecycle: run start/end only; state_update: those plus `values`."""
+    if "run_modes" in modes or event == "metadata":
+        return True
+    return "state_update" in modes and _mode_of(event) == "values"
+
+
+def _split_thread_event_id(last_event_id: str | None) -> tuple[str, str] | None:
+    """Thread stream ids are `<thread entry id>/<run entry id>`."""
+    if not last_event_id or "/" not in last_event_id:
+        return None
+    thread_entry, run_entry = last_event_id.split("/", 1)
+    return thread_entry, run_entry
+
+
+@sync_to_async
+def _thread_exists(thread_id: str) -> bool:
+    from apps.threads.models import Thread
+
+    return Thread.objects.filter(pk=thread_id).exists()
+
+
+async def _in_flight(run_id: str) -> bool:
+    run = await _load_run(run_id)
+    return run is not None and not run.is_terminal
+
+
+async def _run_in_progress(client: Any, fields: dict[bytes, bytes]) -> bool:
+    run_id = fields[b"r"].decode()
+    return await last_end_entry(client, run_id) is None and await stream_exists(client, run_id)
+
+
+async def _starting_point(client: Any, key: str, last_event_id: str | None) -> tuple[str, tuple | None]:
+    """Where to start: (thread entry to read after, a run to finish first as (entry id, fields, after))."""
+    resume = _split_thread_event_id(last_event_id)
+    if resume is not None:
+        thread_entry, run_entry = resume
+        found = await client.xrange(key, thread_entry, thread_entry)
+        return thread_entry, (found[0][0].decode(), found[0][1], run_entry) if found else None
+    if last_event_id == "-":  # replay every run Redis still holds
+        return "0", None
+    newest = await client.xrevrange(key, count=1)
+    if not newest:
+        return "0", None
+    entry_id, fields = newest[0][0].decode(), newest[0][1]
+    if await _run_in_progress(client, fields):  # joining mid-run: that run from its start
+        return entry_id, (entry_id, fields, "0")
+    return entry_id, None
+
+
+async def _one_run(
+    client: Any, thread_entry: str, fields: dict[bytes, bytes], after: str, modes: set[str]
+) -> AsyncIterator[bytes]:
+    run_id = fields[b"r"].decode()
+    end = await last_end_entry(client, run_id) if after != "0" else None
+    if end is not None and end.id == after:  # resuming right after this run's end
+        return
+    if after == "0":
+        start = dumps({"run_id": run_id, "attempt": int(fields.get(b"a", b"1"))})
+        yield sse_frame("metadata", start, f"{thread_entry}/0-0")
+    async for entry in read_entries(client, run_id, after, settings.SSE_HEARTBEAT_S):
+        if entry is None:
+            if not await stream_exists(client, run_id) and not await _in_flight(run_id):
+                return
+            yield KEEPALIVE_COMMENT
+        elif entry.is_end:
+            done = dumps({"status": "run_done", "run_id": run_id})
+            yield sse_frame("metadata", done, f"{thread_entry}/{entry.id}")
+        elif _thread_wanted(entry.event, modes):
+            yield sse_frame(entry.event, entry.data, f"{thread_entry}/{entry.id}")
+
+
+async def thread_events(thread_id: str, *, last_event_id: str | None, modes: list[str]) -> AsyncIterator[bytes]:
+    """Every run of the thread as it starts, each followed to its end; open until the thread is deleted."""
+    client = get_async_redis()
+    key = thread_stream_key(thread_id)
+    wanted = set(modes)
+    after, first_run = await _starting_point(client, key, last_event_id)
+    if first_run is not None:
+        async for frame in _one_run(client, *first_run, wanted):
+            yield frame
+    block_ms = max(1, int(settings.SSE_HEARTBEAT_S * 1000))
+    while True:
+        response = await client.xread({key: after}, count=READ_BATCH, block=block_ms)
+        if not response:
+            if not await _thread_exists(thread_id):
+                return
+            yield KEEPALIVE_COMMENT
+            continue
+        for raw_id, fields in response[0][1]:
+            after = raw_id.decode()
+            async for frame in _one_run(client, after, fields, "0", wanted):
+                yield frame

@@ -24,6 +24,18 @@ def stream_key(run_id: str) -> str:
     return f"run:{run_id}:events"
 
 
+def thread_stream_key(thread_id: str) -> str:
+    """The runs a thread started, in order: what `GET /threads/{id}/stream` follows."""
+    return f"thread:{thread_id}:runs"
+
+
+def announce_run(pipe: Any, thread_id: str, fields: dict[str, str]) -> None:
+    """Queue, on a pipeline, the entry telling a thread's stream that a run started."""
+    key = thread_stream_key(thread_id)
+    pipe.xadd(key, fields, maxlen=settings.THREAD_STREAM_MAXLEN, approximate=True)
+    pipe.expire(key, settings.THREAD_STREAM_TTL_S)
+
+
 @dataclass(frozen=True)
 class StreamEntry:
     id: str

@@ -18,6 +18,7 @@ from apps.runs.serializers import (
     RunSearchSerializer,
     run_to_json,
 )
+from apps.threads.services import get_thread
 
 
 def run_path(run: Run) -> str:
@@ -145,6 +146,30 @@ class RunJoinStreamView(ApiView):
             check_db_first=True,
         )
         return sse_response(events, run)
+
+
+class ThreadStreamView(ApiView):
+    """GET /threads/{thread_id}/stream: every run of the thread, live, until the client leaves."""
+
+    auth_resource = "threads"
+    auth_actions = {"GET": "read"}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("stream_mode", str, many=True), OpenApiParameter("Last-Event-ID", str, "header")],
+        responses={(200, "text/event-stream"): str},
+        summary="Join Thread Stream",
+    )
+    def get(self, request: Request, thread_id: uuid.UUID) -> StreamingHttpResponse:
+        get_thread(thread_id)  # 404 before the stream starts
+        params = request.query_params
+        modes = [m for m in params.getlist("stream_mode") + params.getlist("stream_modes") if m] or ["run_modes"]
+        if unknown := set(modes) - sse.THREAD_STREAM_MODES:
+            raise InvalidInput(f"stream_mode: unknown {sorted(unknown)}; expected {sorted(sse.THREAD_STREAM_MODES)}")
+        events = sse.thread_events(str(thread_id), last_event_id=request.headers.get("Last-Event-ID"), modes=modes)
+        response = StreamingHttpResponse(events, content_type="text/event-stream")
+        response["Cache-Control"] = "no-store"
+        response["X-Accel-Buffering"] = "no"
+        return response
 
 
 class RunCancelView(ApiView):

@@ -17,6 +17,8 @@ from apps.core.launcher import SUPERVISE_INTERVAL_S, Child, Supervisor, python_m
 from apps.graphs.config import GraphConfigError, load_config
 from apps.graphs.registry import GraphRegistry
 
+SHUTDOWN_GRACE_S = 5
+
 
 class Command(BaseCommand):
     help = "Start the API, a Celery worker and celery beat, on embedded PostgreSQL and Redis unless URLs are set."
@@ -75,6 +77,9 @@ class Command(BaseCommand):
                 str(options["api_processes"]),
                 "--log-level",
                 "warning",
+                # Thread streams never end by themselves: on shutdown, close them after a grace period.
+                "--timeout-graceful-shutdown",
+                str(SHUTDOWN_GRACE_S),
             ),
         )
         workers = [
