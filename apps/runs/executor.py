@@ -18,6 +18,7 @@ from apps.core.redis import get_async_redis
 from apps.graphs.checkpointer import get_async_checkpointer
 from apps.graphs.registry import get_registry
 from apps.graphs.state import interrupt_json, interrupts_by_task
+from apps.runs.messages import MessageAccumulator
 from apps.runs.publisher import EventPublisher
 from apps.runs.signals import get_watcher
 
@@ -28,6 +29,7 @@ LANGGRAPH_MODES = {
     "values": "values",
     "updates": "updates",
     "messages-tuple": "messages",
+    "messages": "messages",  # re-shaped into messages/partial|complete|metadata (apps/runs/messages.py)
     "custom": "custom",
     "debug": "debug",
     "tasks": "tasks",
@@ -80,8 +82,7 @@ def error_info(exc: BaseException) -> dict[str, str]:
 
 
 def event_name(mode: str, namespace: tuple[str, ...] = ()) -> str:
-    name = "messages" if mode == "messages" else mode
-    return f"{name}|{'|'.join(namespace)}" if namespace else name
+    return f"{mode}|{'|'.join(namespace)}" if namespace else mode
 
 
 def graph_input(spec: RunSpec) -> Any:
@@ -153,9 +154,9 @@ async def _resumes_from_checkpoint(graph: Any, spec: RunSpec) -> bool:
 
 
 async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) -> None:
-    modes = [LANGGRAPH_MODES[m] for m in spec.stream_modes]
+    requested = set(spec.stream_modes)
     kwargs: dict[str, Any] = {
-        "stream_mode": modes,
+        "stream_mode": list(dict.fromkeys(LANGGRAPH_MODES[m] for m in spec.stream_modes if m != "events")),
         "subgraphs": spec.subgraphs,
         "interrupt_before": spec.interrupt_before,
         "interrupt_after": spec.interrupt_after,
@@ -169,12 +170,46 @@ async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) ->
     if await _resumes_from_checkpoint(graph, spec):
         configurable = {k: v for k, v in config["configurable"].items() if k != "checkpoint_id"}
         config, run_input = {**config, "configurable": configurable}, None
-    async for item in graph.astream(run_input, config, **kwargs):
+    if "events" in requested:
+        items = _mode_chunks_and_events(graph.astream_events(run_input, config, version="v2", **kwargs), publisher)
+    else:
+        items = graph.astream(run_input, config, **kwargs)
+    accumulator = MessageAccumulator() if "messages" in requested else None
+    async for item in items:
         if spec.subgraphs:
             namespace, mode, chunk = item
         else:
             (mode, chunk), namespace = item, ()
-        publisher.publish(event_name(mode, tuple(namespace)), chunk)
+        _publish_chunk(publisher, requested, accumulator, mode, tuple(namespace), chunk)
+
+
+def _publish_chunk(
+    publisher: EventPublisher,
+    requested: set[str],
+    accumulator: MessageAccumulator | None,
+    mode: str,
+    namespace: tuple[str, ...],
+    chunk: Any,
+) -> None:
+    if mode != "messages":
+        publisher.publish(event_name(mode, namespace), chunk)
+        return
+    # LangGraph's one `messages` mode serves both of ours.
+    if "messages-tuple" in requested:
+        publisher.publish(event_name(mode, namespace), chunk)
+    if accumulator is not None:
+        for name, data in accumulator.translate(chunk):
+            publisher.publish(event_name(name, namespace), data)
+
+
+async def _mode_chunks_and_events(events: Any, publisher: EventPublisher) -> Any:
+    """`events` mode: publish LangChain's v2 events; hand on the root graph's stream chunks (the other modes)."""
+    async for event in events:
+        is_root = not event.get("parent_ids")
+        if is_root and event["event"] == "on_chain_stream":
+            yield event["data"]["chunk"]
+        else:
+            publisher.publish("events", event)
 
 
 async def state_after_cancel(spec: RunSpec, outcome: RunOutcome) -> RunOutcome:

@@ -5,8 +5,7 @@ from rest_framework import serializers
 from apps.core.serializers import AnyJSONField, ObjectField, PageSerializer, StrictSerializer, iso
 from apps.runs.models import MultitaskStrategy, Run, RunStatus
 
-STREAM_MODES = ["values", "updates", "messages-tuple", "custom", "debug", "tasks", "checkpoints"]
-NOT_YET_STREAM_MODES = {"messages", "events"}
+STREAM_MODES = ["values", "updates", "messages", "messages-tuple", "custom", "debug", "tasks", "checkpoints", "events"]
 
 
 class StreamModeField(serializers.Field):
@@ -17,10 +16,6 @@ class StreamModeField(serializers.Field):
         if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
             raise serializers.ValidationError("must be a stream mode or a list of stream modes")
         for mode in modes:
-            if mode in NOT_YET_STREAM_MODES:
-                raise serializers.ValidationError(
-                    f"stream mode {mode!r} is not supported yet; use 'messages-tuple' for token streaming"
-                )
             if mode not in STREAM_MODES:
                 raise serializers.ValidationError(f"unknown stream mode {mode!r}; expected one of {STREAM_MODES}")
         return list(dict.fromkeys(modes))

@@ -35,7 +35,11 @@ def sse_frame(event: str, data: bytes, event_id: str | None = None) -> bytes:
 
 
 def _mode_of(event: str) -> str:
-    return event.split("|", 1)[0]
+    """The API stream mode an event belongs to: `messages|ns` is messages-tuple, `messages/partial` messages."""
+    base = event.split("|", 1)[0]
+    if base == "messages":
+        return "messages-tuple"
+    return base.split("/", 1)[0]
 
 
 def _wanted(entry: StreamEntry, modes: set[str] | None) -> bool:
@@ -75,7 +79,7 @@ async def run_events(
     run = await _load_run(run_id) if check_db_first else None
     attempt = max(run.attempt, 1) if run else 1
     yield sse_frame("metadata", dumps({"run_id": run_id, "attempt": attempt}))
-    wanted = {"messages" if m == "messages-tuple" else m for m in modes} if modes else None
+    wanted = set(modes) if modes else None
     if check_db_first and await _finished_without_stream(run_id) is not None:
         return
     client = get_async_redis()

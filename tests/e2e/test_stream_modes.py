@@ -1,0 +1,94 @@
+"""Upstream's `messages` and `events` stream modes, through the SDK."""
+
+from langgraph_sdk import get_client
+
+from tests.e2e.conftest import run
+
+HELLO = {"messages": [{"role": "user", "content": "hello"}]}
+
+
+async def stream_parts(url: str, graph: str, modes: list[str], thread: bool = True) -> list:
+    client = get_client(url=url)
+    thread_id = (await client.threads.create())["thread_id"] if thread else None
+    return [part async for part in client.runs.stream(thread_id, graph, input=HELLO, stream_mode=modes)]
+
+
+def test_messages_mode_streams_partial_messages_with_metadata_first(url: str) -> None:
+    async def main() -> None:
+        parts = await stream_parts(url, "agent", ["messages", "values"])
+        names = [p.event for p in parts]
+        assert names[0] == "metadata"
+        partials = [p.data[0] for p in parts if p.event == "messages/partial"]
+        assert len(partials) >= 2  # token by token
+        message_id = partials[0]["id"]
+        # The message is announced once, before its first token.
+        announced = [p.data for p in parts if p.event == "messages/metadata"]
+        assert [list(a) for a in announced] == [[message_id]]
+        assert names.index("messages/metadata") < names.index("messages/partial")
+        assert announced[0][message_id]["metadata"]["langgraph_node"]
+        # Each partial holds the message so far; the last one is the whole reply.
+        contents = [p["content"] for p in partials if p["id"] == message_id]
+        assert all(later.startswith(earlier) for earlier, later in zip(contents, contents[1:], strict=False))
+        assert partials[-1]["type"] == "ai"
+        final = [p.data for p in parts if p.event == "values"][-1]
+        assert final["messages"][-1]["content"] == contents[-1]
+
+    run(main())
+
+
+def test_messages_and_messages_tuple_together(url: str) -> None:
+    async def main() -> None:
+        parts = await stream_parts(url, "agent", ["messages", "messages-tuple"])
+        tuples = [p.data for p in parts if p.event == "messages"]
+        partials = [p.data[0] for p in parts if p.event == "messages/partial"]
+        assert tuples and len(tuples) == len(partials)
+        chunk, metadata = tuples[0]
+        assert chunk["type"] == "AIMessageChunk" and "langgraph_node" in metadata
+        assert "".join(c["content"] for c, _ in tuples) == partials[-1]["content"]
+
+    run(main())
+
+
+def test_messages_a_node_returns_whole_come_complete(url: str) -> None:
+    async def main() -> None:
+        parts = await stream_parts(url, "uncompiled", ["messages"], thread=False)
+        complete = [p.data for p in parts if p.event == "messages/complete"]
+        assert complete and complete[-1][0]["type"] == "ai"
+        assert not [p for p in parts if p.event == "messages/partial"]
+
+    run(main())
+
+
+def test_events_mode_with_values(url: str) -> None:
+    async def main() -> None:
+        parts = await stream_parts(url, "agent", ["events", "values"])
+        events = [p.data for p in parts if p.event == "events"]
+        kinds = [e["event"] for e in events]
+        assert kinds[0] == "on_chain_start" and kinds[-1] == "on_chain_end"
+        assert "on_chat_model_stream" in kinds
+        tokens = "".join(e["data"]["chunk"]["content"] for e in events if e["event"] == "on_chat_model_stream")
+        values = [p.data for p in parts if p.event == "values"]
+        assert values and values[-1]["messages"][-1]["content"] == tokens
+        assert events[-1]["data"]["output"]["messages"][-1]["content"] == tokens
+
+    run(main())
+
+
+def test_join_stream_filters_by_mode(url: str) -> None:
+    async def main() -> None:
+        client = get_client(url=url)
+        thread_id = (await client.threads.create())["thread_id"]
+        created = await client.runs.create(
+            thread_id, "agent", input=HELLO, stream_mode=["messages", "messages-tuple", "values"]
+        )
+        await client.runs.join(thread_id, created["run_id"])
+        only_messages = [
+            p.event async for p in client.runs.join_stream(thread_id, created["run_id"], stream_mode="messages")
+        ]
+        assert set(only_messages) == {"metadata", "messages/metadata", "messages/partial"}
+        only_tuples = [
+            p.event async for p in client.runs.join_stream(thread_id, created["run_id"], stream_mode="messages-tuple")
+        ]
+        assert set(only_tuples) == {"metadata", "messages"}
+
+    run(main())
