@@ -123,6 +123,8 @@ RUN_MAX_ATTEMPTS = env_int("RUN_MAX_ATTEMPTS", 3, minimum=1)
 # The sweeper (a beat task) re-dispatches lapsed runs and pending runs whose task got lost.
 SWEEP_INTERVAL_S = env_float("SWEEP_INTERVAL_S", 5.0)
 PENDING_REDISPATCH_AFTER_S = env_float("PENDING_REDISPATCH_AFTER_S", 10.0)
+# Runs delayed (after_seconds) up to this long are sent with a broker countdown; longer ones by the sweeper.
+DELAYED_DISPATCH_MAX_S = env_float("DELAYED_DISPATCH_MAX_S", 120.0)
 # On SIGTERM a worker lets in-flight runs finish this long, then requeues the rest.
 WORKER_SHUTDOWN_GRACE_S = env_float("WORKER_SHUTDOWN_GRACE_S", 5.0)
 SSE_HEARTBEAT_S = env_float("SSE_HEARTBEAT_S", 10.0)

@@ -46,6 +46,8 @@ class Run(TimestampedModel):
     # Set at claim and renewed by the executing worker's heartbeat; a running run
     # whose lease lapsed lost its worker and is re-dispatched by the sweeper.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # after_seconds: a pending run is not claimed before this time.
+    not_before = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 

@@ -76,19 +76,13 @@ class RunCreateSerializer(RunRequestFields):
     if_not_exists = serializers.ChoiceField(choices=["create", "reject"], required=False, default="reject")
     on_disconnect = serializers.ChoiceField(choices=["cancel", "continue"], required=False, allow_null=True)
     on_completion = serializers.ChoiceField(choices=["delete", "keep"], required=False, allow_null=True)
-    after_seconds = serializers.FloatField(required=False, allow_null=True)
+    after_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)
     strict_resume = serializers.BooleanField(required=False, allow_null=True)
     langsmith_tracer = ObjectField()
 
     validate_feedback_keys = not_supported_yet("feedback_keys (LangSmith feedback)")
-    validate_after_seconds = not_supported_yet("after_seconds")
     validate_langsmith_tracer = not_supported_yet("langsmith_tracer")
     validate_strict_resume = not_supported_yet("strict_resume")
-
-    def validate_on_disconnect(self, value: Any) -> Any:
-        if value == "cancel":
-            raise serializers.ValidationError("on_disconnect='cancel' is not supported by this server yet")
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("input") is not None and attrs.get("command"):

@@ -3,6 +3,7 @@
 Every run status transition happens here, with compare-and-set updates.
 """
 
+import datetime
 import json
 import logging
 import threading
@@ -78,15 +79,23 @@ def create_run(payload: dict[str, Any], thread_id: uuid.UUID | None = None) -> R
         else:
             _take_thread(thread_id, assistant, create=payload.get("if_not_exists") == "create")
         _apply_multitask_strategy(thread_id, strategy)
+        delay_s = payload.get("after_seconds") or 0
         run = Run.objects.create(
             thread_id=thread_id,
             assistant=assistant,
             metadata=payload.get("metadata") or {},
             kwargs=_run_kwargs(payload, temporary=payload.get("temporary", False)),
             multitask_strategy=strategy,
+            not_before=timezone.now() + datetime.timedelta(seconds=delay_s) if delay_s else None,
         )
-        transaction.on_commit(lambda: dispatch_run(run.run_id, run.thread_id))
+        transaction.on_commit(lambda: dispatch_run(run.run_id, run.thread_id, delay_s))
     return run
+
+
+def create_runs(payloads: list[dict[str, Any]]) -> list[Run]:
+    """Stateless runs in one transaction: if one cannot be created, none is."""
+    with transaction.atomic():
+        return [create_run(payload) for payload in payloads]
 
 
 def _thread_metadata(assistant: Assistant) -> dict[str, str]:
@@ -141,13 +150,21 @@ def _run_kwargs(payload: dict[str, Any], temporary: bool) -> dict[str, Any]:
     return kwargs
 
 
-def dispatch_run(run_id: uuid.UUID, thread_id: uuid.UUID) -> None:
+def dispatch_run(run_id: uuid.UUID, thread_id: uuid.UUID, delay_s: float = 0) -> None:
     """Send the execution task. If the broker is down the run stays pending in
-    PostgreSQL and the sweeper dispatches it once Redis is back."""
+    PostgreSQL and the sweeper dispatches it once Redis is back.
+
+    A delayed run (after_seconds) is sent with a countdown when the delay is
+    short; a long one is left to the sweeper, which dispatches runs once due
+    (a broker holding hour-long countdowns would redeliver them past its
+    visibility timeout, and a worker would hold them all in memory).
+    """
     from apps.runs.tasks import execute_run
 
+    if delay_s > settings.DELAYED_DISPATCH_MAX_S:
+        return
     try:
-        execute_run.apply_async(args=[str(run_id), str(thread_id)], retry=False)
+        execute_run.apply_async(args=[str(run_id), str(thread_id)], countdown=delay_s or None, retry=False)
     except (RedisError, OperationalError) as exc:
         logger.warning("could not dispatch run %s (%s); the sweeper will", run_id, exc)
 
@@ -171,6 +188,15 @@ def cancel_run(thread_id: uuid.UUID, run_id: uuid.UUID, action: str = CancelActi
         run = get_run(thread_id, run_id)
         _stop_run(run, CancelAction(action))
     return run
+
+
+def cancel_abandoned_run(thread_id: uuid.UUID, run_id: uuid.UUID) -> None:
+    """on_disconnect="cancel": the client that asked for the run hung up before it ended."""
+    try:
+        run = cancel_run(thread_id, run_id)
+    except NotFound:  # a temporary thread already gone with its run
+        return
+    logger.info("run %s cancelled: its client disconnected (status was %s)", run_id, run.status)
 
 
 def cancel_runs(
@@ -324,6 +350,7 @@ WITH claimed AS (
         lease_expires_at = now() + make_interval(secs => %s)
     WHERE run_id = (
         SELECT run_id FROM runs_run WHERE thread_id = %s AND status = 'pending'
+            AND (not_before IS NULL OR not_before <= now())
         ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
     ) AND status = 'pending'
     RETURNING *
@@ -544,7 +571,7 @@ def _dispatch_leftover(thread_id: str) -> None:
         .first()
     )
     if leftover is not None:
-        dispatch_run(leftover)
+        dispatch_run(leftover, thread_id)
 
 
 def run_outcome_from_db(run: Run) -> dict[str, Any]:

@@ -8,7 +8,8 @@ A beat task calls `sweep_runs()` every SWEEP_INTERVAL_S:
 2. A thread whose oldest pending run has waited PENDING_REDISPATCH_AFTER_S
    with nothing running gets that run dispatched again (its task was lost:
    Redis flushed or restarted, or a wake flag vanished). Duplicates are
-   harmless: claiming is compare-and-set.
+   harmless: claiming is compare-and-set. A run delayed by after_seconds
+   is dispatched here once due (long delays are not sent with a countdown).
 """
 
 import datetime
@@ -16,7 +17,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from apps.runs import executor, services
@@ -71,7 +72,9 @@ def _redispatch_stale_pending(now: datetime.datetime) -> int:
     cutoff = now - datetime.timedelta(seconds=settings.PENDING_REDISPATCH_AFTER_S)
     running = Run.objects.filter(thread_id=OuterRef("thread_id"), status=RunStatus.RUNNING)
     stale = (
-        Run.objects.filter(status=RunStatus.PENDING, created_at__lt=cutoff)
+        Run.objects.filter(status=RunStatus.PENDING)
+        # Lost (waited too long), or delayed with after_seconds and now due.
+        .filter(Q(created_at__lt=cutoff, not_before__isnull=True) | Q(not_before__lte=now))
         .exclude(Exists(running))
         .order_by("thread_id", "created_at")
         .distinct("thread_id")

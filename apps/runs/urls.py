@@ -12,6 +12,7 @@ urlpatterns = [
     path("threads/<str:thread_id>/runs/<str:run_id>/stream", views.RunJoinStreamView.as_view()),
     path("threads/<str:thread_id>/runs/<str:run_id>/cancel", views.RunCancelView.as_view()),
     path("runs", views.RunCreateView.as_view()),
+    path("runs/batch", views.RunBatchView.as_view()),
     path("runs/cancel", views.RunsBulkCancelView.as_view()),
     path("runs/search", views.RunSearchView.as_view()),
     path("runs/stream", views.RunStreamView.as_view()),

@@ -34,8 +34,13 @@ def sse_response(events: Any, run: Run) -> StreamingHttpResponse:
     return response
 
 
-def wait_response(run: Run, with_location: bool = True, fresh: bool = False) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(sse.wait_body(str(run.run_id), fresh), content_type="application/json")
+def wait_response(
+    run: Run, with_location: bool = True, fresh: bool = False, on_disconnect: str | None = None
+) -> StreamingHttpResponse:
+    body = sse.wait_body(str(run.run_id), fresh)
+    if on_disconnect == "cancel":
+        body = sse.cancel_on_disconnect(body, run)
+    response = StreamingHttpResponse(body, content_type="application/json")
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
     response["Content-Location"] = run_path(run)
@@ -86,7 +91,10 @@ class RunStreamView(ApiView):
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> StreamingHttpResponse:
         payload = self.parse(RunCreateSerializer)
         run = services.create_run(payload, thread_id)
-        return sse_response(sse.run_events(str(run.run_id)), run)
+        events = sse.run_events(str(run.run_id))
+        if payload.get("on_disconnect") == "cancel":
+            events = sse.cancel_on_disconnect(events, run)
+        return sse_response(events, run)
 
 
 class RunWaitView(ApiView):
@@ -97,9 +105,26 @@ class RunWaitView(ApiView):
 
     @extend_schema(request=RunCreateSerializer, responses={200: dict}, summary="Create Run, Wait for Output")
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> StreamingHttpResponse:
-        run = services.create_run(self.parse(RunCreateSerializer), thread_id)
+        payload = self.parse(RunCreateSerializer)
+        run = services.create_run(payload, thread_id)
         # A temporary thread vanishes with its run: nothing to reconnect to.
-        return wait_response(run, with_location=thread_id is not None, fresh=True)
+        return wait_response(
+            run, with_location=thread_id is not None, fresh=True, on_disconnect=payload.get("on_disconnect")
+        )
+
+
+class RunBatchView(ApiView):
+    """POST /runs/batch: several stateless background runs, created all or none."""
+
+    auth_resource = "threads"
+    auth_actions = {"POST": "create_run"}
+
+    @extend_schema(request=RunCreateSerializer(many=True), responses={200: list}, summary="Create Run Batch")
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.data, list) or not request.data:
+            raise InvalidInput("body: must be a non-empty list of runs")
+        payloads = [self.parse(RunCreateSerializer, data=item) for item in request.data]
+        return Response([run_to_json(run) for run in services.create_runs(payloads)])
 
 
 class RunDetailView(ApiView):
@@ -145,6 +170,8 @@ class RunJoinStreamView(ApiView):
             modes=modes,
             check_db_first=True,
         )
+        if self.query_bool("cancel_on_disconnect"):
+            events = sse.cancel_on_disconnect(events, run)
         return sse_response(events, run)
 
 

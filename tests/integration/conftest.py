@@ -37,6 +37,7 @@ def no_dispatch(monkeypatch: pytest.MonkeyPatch) -> Dispatches:
     """Record task dispatches instead of sending them, so a test runs the worker side itself."""
     sent = Dispatches()
     monkeypatch.setattr(
-        "apps.runs.services.dispatch_run", lambda run_id, thread_id: sent.append((str(run_id), str(thread_id)))
+        "apps.runs.services.dispatch_run",
+        lambda run_id, thread_id, delay_s=0: sent.append((str(run_id), str(thread_id))),
     )
     return sent

@@ -81,3 +81,17 @@ def test_pending_run_whose_task_was_lost_is_dispatched_again(assistants, no_disp
     assert no_dispatch == [(str(orphan.run_id), str(waiting.thread_id))]
     no_dispatch.deliver()
     assert Run.objects.get(pk=orphan.run_id).status == RunStatus.SUCCESS
+
+
+def test_delayed_run_waits_until_due_then_the_sweeper_dispatches_it(assistants, no_dispatch) -> None:
+    thread = create_thread()
+    run = services.create_run({**QUICK, "after_seconds": 0.5}, thread.thread_id)
+    assert Run.objects.get(pk=run.run_id).not_before > timezone.now()
+    no_dispatch.deliver()  # a worker gets the task early: nothing is due, nothing is claimed
+    assert Run.objects.get(pk=run.run_id).status == RunStatus.PENDING
+    assert sweep_runs().redispatched == 0
+
+    Run.objects.filter(pk=run.pk).update(not_before=timezone.now() - datetime.timedelta(milliseconds=1))
+    assert sweep_runs().redispatched == 1
+    no_dispatch.deliver()
+    assert Run.objects.get(pk=run.run_id).status == RunStatus.SUCCESS
