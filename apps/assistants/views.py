@@ -89,6 +89,16 @@ class AssistantSchemasView(ApiView):
         return Response(services.schemas_for(services.get_assistant(assistant_id)))
 
 
+class AssistantSubgraphsView(ApiView):
+    auth_resource = "assistants"
+    auth_actions = {"GET": "read"}
+
+    @extend_schema(responses={200: dict}, summary="Get Assistant Subgraphs")
+    def get(self, request: Request, assistant_id: uuid.UUID, namespace: str | None = None) -> Response:
+        assistant = services.get_assistant(assistant_id)
+        return Response(services.subgraphs_for(assistant, namespace, recurse=self.query_bool("recurse")))
+
+
 class AssistantVersionsView(ApiView):
     auth_resource = "assistants"
     auth_actions = {"POST": "read"}

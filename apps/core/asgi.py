@@ -9,17 +9,22 @@ iterators that Django consumes in the event loop anyway, so:
 1. the whole chain runs as sync code in one hop, on a fixed pool of request
    threads (REQUEST_THREADS, reused: no thread start per request);
 2. the request's database connection goes back to the pool at the end of that
-   hop, in the thread that took it.
+   hop, in the thread that took it;
+3. a client's disconnect is also reported to the request itself (see
+   apps/core/disconnect.py for why Django's own cancellation is not enough).
 """
 
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_urlconf
+
+from apps.core.disconnect import current_request, mark_client_gone
 
 
 class SyncChainASGIHandler(ASGIHandler):
@@ -34,6 +39,21 @@ class SyncChainASGIHandler(ASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         await self.handle(scope, receive, send)
+
+    def create_request(self, scope: dict, body_file: object) -> tuple:
+        request, error_response = super().create_request(scope, body_file)
+        # The listen_for_disconnect task, created after this, inherits the variable.
+        current_request.set(request)
+        return request, error_response
+
+    async def listen_for_disconnect(self, receive: object) -> None:
+        try:
+            await super().listen_for_disconnect(receive)
+        except RequestAborted:
+            request = current_request.get()
+            if request is not None:
+                await mark_client_gone(request)
+            raise
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         respond = sync_to_async(self._respond, thread_sensitive=False, executor=self.executor)

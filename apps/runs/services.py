@@ -196,7 +196,8 @@ def cancel_abandoned_run(thread_id: uuid.UUID, run_id: uuid.UUID) -> None:
         run = cancel_run(thread_id, run_id)
     except NotFound:  # a temporary thread already gone with its run
         return
-    logger.info("run %s cancelled: its client disconnected (status was %s)", run_id, run.status)
+    if run.status in IN_FLIGHT_STATUSES:
+        logger.info("run %s cancelled: its client disconnected", run_id)
 
 
 def cancel_runs(

@@ -96,23 +96,6 @@ async def run_events(
             yield sse_frame(entry.event, entry.data, entry.id)
 
 
-async def cancel_on_disconnect(frames: AsyncIterator[bytes], run: Run) -> AsyncIterator[bytes]:
-    """Pass `frames` on; if the client leaves before they end, cancel the run (on_disconnect="cancel")."""
-    ended = False
-    try:
-        async for frame in frames:
-            yield frame
-        ended = True
-    finally:
-        if not ended:
-            from apps.runs.services import cancel_abandoned_run
-
-            # Shielded: the request task is being cancelled, the cancellation must still happen.
-            # Not thread-sensitive: it must not queue behind other streams' reads on the one shared thread.
-            cancel = sync_to_async(cancel_abandoned_run, thread_sensitive=False)
-            await asyncio.shield(cancel(run.thread_id, run.run_id))
-
-
 async def wait_for_end(run_id: str, fresh: bool = False) -> dict[str, Any]:
     """The run's end payload, waiting for it if needed.
 

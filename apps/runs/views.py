@@ -1,11 +1,13 @@
 import uuid
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.disconnect import on_client_gone, until_client_gone
 from apps.core.errors import InvalidInput, NotFound
 from apps.core.views import ApiView
 from apps.runs import metrics, services, sse
@@ -25,8 +27,17 @@ def run_path(run: Run) -> str:
     return f"/threads/{run.thread_id}/runs/{run.run_id}"
 
 
-def sse_response(events: Any, run: Run) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(events, content_type="text/event-stream")
+def cancel_if_client_leaves(request: Request, run: Run) -> None:
+    """on_disconnect="cancel": if the client hangs up before the run ends, cancel the run."""
+
+    async def cancel() -> None:
+        await sync_to_async(services.cancel_abandoned_run, thread_sensitive=False)(run.thread_id, run.run_id)
+
+    on_client_gone(request._request, cancel)
+
+
+def sse_response(events: Any, run: Run, request: Request) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(until_client_gone(events, request._request), content_type="text/event-stream")
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
     response["Location"] = f"{run_path(run)}/stream"
@@ -34,12 +45,8 @@ def sse_response(events: Any, run: Run) -> StreamingHttpResponse:
     return response
 
 
-def wait_response(
-    run: Run, with_location: bool = True, fresh: bool = False, on_disconnect: str | None = None
-) -> StreamingHttpResponse:
-    body = sse.wait_body(str(run.run_id), fresh)
-    if on_disconnect == "cancel":
-        body = sse.cancel_on_disconnect(body, run)
+def wait_response(run: Run, request: Request, with_location: bool = True, fresh: bool = False) -> StreamingHttpResponse:
+    body = until_client_gone(sse.wait_body(str(run.run_id), fresh), request._request)
     response = StreamingHttpResponse(body, content_type="application/json")
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
@@ -91,10 +98,9 @@ class RunStreamView(ApiView):
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> StreamingHttpResponse:
         payload = self.parse(RunCreateSerializer)
         run = services.create_run(payload, thread_id)
-        events = sse.run_events(str(run.run_id))
         if payload.get("on_disconnect") == "cancel":
-            events = sse.cancel_on_disconnect(events, run)
-        return sse_response(events, run)
+            cancel_if_client_leaves(request, run)
+        return sse_response(sse.run_events(str(run.run_id)), run, request)
 
 
 class RunWaitView(ApiView):
@@ -107,10 +113,10 @@ class RunWaitView(ApiView):
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> StreamingHttpResponse:
         payload = self.parse(RunCreateSerializer)
         run = services.create_run(payload, thread_id)
+        if payload.get("on_disconnect") == "cancel":
+            cancel_if_client_leaves(request, run)
         # A temporary thread vanishes with its run: nothing to reconnect to.
-        return wait_response(
-            run, with_location=thread_id is not None, fresh=True, on_disconnect=payload.get("on_disconnect")
-        )
+        return wait_response(run, request, with_location=thread_id is not None, fresh=True)
 
 
 class RunBatchView(ApiView):
@@ -148,7 +154,7 @@ class RunJoinView(ApiView):
     @extend_schema(responses={200: dict}, summary="Join Run")
     def get(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> StreamingHttpResponse:
         run = services.get_run(thread_id, run_id)
-        return wait_response(run, with_location=False)
+        return wait_response(run, request, with_location=False)
 
 
 class RunJoinStreamView(ApiView):
@@ -171,8 +177,8 @@ class RunJoinStreamView(ApiView):
             check_db_first=True,
         )
         if self.query_bool("cancel_on_disconnect"):
-            events = sse.cancel_on_disconnect(events, run)
-        return sse_response(events, run)
+            cancel_if_client_leaves(request, run)
+        return sse_response(events, run, request)
 
 
 class ThreadStreamView(ApiView):
@@ -193,7 +199,7 @@ class ThreadStreamView(ApiView):
         if unknown := set(modes) - sse.THREAD_STREAM_MODES:
             raise InvalidInput(f"stream_mode: unknown {sorted(unknown)}; expected {sorted(sse.THREAD_STREAM_MODES)}")
         events = sse.thread_events(str(thread_id), last_event_id=request.headers.get("Last-Event-ID"), modes=modes)
-        response = StreamingHttpResponse(events, content_type="text/event-stream")
+        response = StreamingHttpResponse(until_client_gone(events, request._request), content_type="text/event-stream")
         response["Cache-Control"] = "no-store"
         response["X-Accel-Buffering"] = "no"
         return response
@@ -212,7 +218,7 @@ class RunCancelView(ApiView):
         query = self.parse(CancelQuerySerializer, data=request.query_params.dict())
         run = services.cancel_run(thread_id, run_id, query["action"])
         if query["wait"]:
-            return wait_response(run)
+            return wait_response(run, request)
         return Response(None, status=202)
 
 

@@ -92,3 +92,31 @@ def test_join_stream_filters_by_mode(url: str) -> None:
         assert set(only_tuples) == {"metadata", "messages"}
 
     run(main())
+
+
+def test_subgraphs_endpoint_and_subgraph_streaming(url: str) -> None:
+    async def main() -> None:
+        client = get_client(url=url)
+        nested = (await client.assistants.search(graph_id="nested"))[0]["assistant_id"]
+        subgraphs = await client.assistants.get_subgraphs(nested)
+        assert list(subgraphs) == ["inner"]
+        assert "steps" in subgraphs["inner"]["input_schema"]["properties"]
+        assert list(await client.assistants.get_subgraphs(nested, namespace="inner")) == ["inner"]
+        assert await client.assistants.get_subgraphs(nested, namespace="nope") == {}
+        slow = (await client.assistants.search(graph_id="slow"))[0]["assistant_id"]
+        assert await client.assistants.get_subgraphs(slow, recurse=True) == {}
+
+        thread_id = (await client.threads.create())["thread_id"]
+        parts = [
+            p
+            async for p in client.runs.stream(
+                thread_id, "nested", input={"steps": []}, stream_mode=["updates"], stream_subgraphs=True
+            )
+        ]
+        names = [p.event for p in parts]
+        inner = [p for p in parts if p.event.startswith("updates|inner:")]
+        assert inner and inner[0].data == {"inner_step": {"steps": ["inner"]}}
+        assert names.index(inner[0].event) < names.index("updates")  # the subgraph's step comes first
+        assert (await client.threads.get_state(thread_id))["values"] == {"steps": ["inner", "outer"]}
+
+    run(main())
