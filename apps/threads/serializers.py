@@ -5,6 +5,9 @@ from rest_framework import serializers
 from apps.core.serializers import ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
 from apps.threads.models import Thread, ThreadStatus, TTLStrategy
 
+# 100 years, a generous cap: an unbounded ttl would overflow `updated_at + ttl` (datetime, SQL interval).
+MAX_TTL_MINUTES = 100 * 365 * 24 * 60
+
 
 class TTLField(serializers.Field):
     """`{"ttl": <minutes>, "strategy": "delete" | "keep_latest"}` (the SDK turns an int into that)."""
@@ -25,8 +28,8 @@ class TTLField(serializers.Field):
         if not data:
             return None
         minutes, strategy = data.get("ttl"), data.get("strategy") or TTLStrategy.DELETE
-        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0:
-            raise serializers.ValidationError("ttl: must be a positive number of minutes")
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not 0 < minutes <= MAX_TTL_MINUTES:
+            raise serializers.ValidationError(f"ttl: must be a positive number of minutes, at most {MAX_TTL_MINUTES}")
         if strategy not in TTLStrategy.values:
             raise serializers.ValidationError(f"strategy: must be one of {TTLStrategy.values}, got {strategy!r}")
         return {"ttl_minutes": float(minutes), "ttl_strategy": strategy}

@@ -148,6 +148,7 @@ def test_ttl_over_the_api(assistants) -> None:
     [
         ({"ttl": 5, "strategy": "archive"}, "strategy"),
         ({"ttl": -1}, "positive"),
+        ({"ttl": 1e308}, "at most"),
         ({"ttl": "soon"}, "positive"),
         ({"strategy": "delete"}, "positive"),
         ({"ttl": 5, "when": "now"}, "unknown"),
