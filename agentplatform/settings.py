@@ -4,12 +4,14 @@ Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and DEBUG=false;
 `manage.py dev` fills in DATABASE_URL / REDIS_URL from embedded servers.
 """
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.core.env import env_bool, env_float, env_int, env_list, env_str
+from apps.graphs.config import read_ttl_sweep_minutes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -135,6 +137,31 @@ N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)
 CRON_MAX_CONSECUTIVE_FAILURES = env_int("CRON_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
 CHECKPOINTER_POOL_SIZE = env_int("CHECKPOINTER_POOL_SIZE", 10, minimum=1)
 
+# Webhooks: a finished run is POSTed to the `webhook` URL it was created with (apps/runs/webhooks.py).
+# When set, every delivery carries an HMAC-SHA256 signature of timestamp + body (see the README).
+WEBHOOK_SECRET = env_str("WEBHOOK_SECRET", "")
+WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
+# Delay before the first retry, doubled for each later one, capped: a Celery countdown longer than
+# the broker's visibility timeout would get the task redelivered twice.
+WEBHOOK_BACKOFF_S = env_float("WEBHOOK_BACKOFF_S", 1.0)
+WEBHOOK_BACKOFF_MAX_S = env_float("WEBHOOK_BACKOFF_MAX_S", 60.0)
+# SSRF guard: webhooks to loopback, private, link-local, reserved or multicast addresses are
+# refused unless allowed here (`manage.py dev` allows them: its receivers are usually local).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+try:
+    WEBHOOK_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(cidr, strict=False) for cidr in env_list("WEBHOOK_ALLOWED_NETWORKS", [])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS: {exc}") from exc
+
+# Thread TTL: a beat task deletes (or prunes) threads idle past their TTL (apps/threads/ttl.py).
+# langgraph.json's checkpointer.ttl.sweep_interval_minutes sets the default.
+THREAD_TTL_SWEEP_INTERVAL_S = env_float(
+    "THREAD_TTL_SWEEP_INTERVAL_S", 60.0 * (read_ttl_sweep_minutes(LANGGRAPH_CONFIG) or 5)
+)
+
 # Celery: Redis broker, no result backend (run results live in PostgreSQL).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -153,6 +180,11 @@ CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-runs": {"task": "runs.sweep", "schedule": SWEEP_INTERVAL_S, "options": {"expires": SWEEP_INTERVAL_S}},
+    "sweep-thread-ttl": {
+        "task": "threads.sweep_ttl",
+        "schedule": THREAD_TTL_SWEEP_INTERVAL_S,
+        "options": {"expires": THREAD_TTL_SWEEP_INTERVAL_S},
+    },
 }
 # A message a dead worker held is redelivered after this; execution is idempotent per run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 300, minimum=10)}

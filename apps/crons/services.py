@@ -40,6 +40,7 @@ RUN_FIELDS = (
     "stream_resumable",
     "durability",
     "multitask_strategy",
+    "webhook",
 )
 
 

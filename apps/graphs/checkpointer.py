@@ -150,3 +150,40 @@ def copy_thread_checkpoints(source_thread_id: str, target_thread_id: str) -> Non
     with pool.connection() as conn, conn.transaction():
         for statement in COPY_THREAD_CHECKPOINTS_SQL:
             conn.execute(statement, {"source": source_thread_id, "target": target_thread_id})
+
+
+# `keep_latest` (thread prune and TTL): of each checkpoint namespace of the thread only
+# the newest checkpoint stays (checkpoint ids sort by time, as the saver's own
+# `ORDER BY checkpoint_id DESC` assumes), with its pending writes and the blobs it uses.
+KEEP_LATEST_CHECKPOINT_SQL = [
+    """
+    DELETE FROM checkpoint_writes w
+    WHERE w.thread_id = %(thread_id)s AND w.checkpoint_id < (
+        SELECT max(c.checkpoint_id) FROM checkpoints c
+        WHERE c.thread_id = w.thread_id AND c.checkpoint_ns = w.checkpoint_ns
+    )
+    """,
+    """
+    DELETE FROM checkpoints c
+    WHERE c.thread_id = %(thread_id)s AND c.checkpoint_id < (
+        SELECT max(l.checkpoint_id) FROM checkpoints l
+        WHERE l.thread_id = c.thread_id AND l.checkpoint_ns = c.checkpoint_ns
+    )
+    """,
+    DELETE_RUN_CHECKPOINTS_SQL[2],  # blobs no remaining checkpoint refers to
+]
+
+
+def keep_latest_checkpoint(thread_id: str) -> int:
+    """Drop every checkpoint of the thread but the latest (per namespace), in one transaction.
+
+    Returns how many checkpoints were deleted.
+    """
+    pool = get_sync_checkpointer().conn
+    deleted = 0
+    with pool.connection() as conn, conn.transaction():
+        for index, statement in enumerate(KEEP_LATEST_CHECKPOINT_SQL):
+            cursor = conn.execute(statement, {"thread_id": thread_id})
+            if index == 1:
+                deleted = cursor.rowcount
+    return deleted

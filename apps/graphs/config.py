@@ -3,7 +3,8 @@
 Supported keys: `graphs` (`"id": "./path/file.py:var"` or `"package.module:var"`,
 or `{"path": ..., "description": ...}`), `dependencies` (local paths are added to
 sys.path; package names are pip's business and ignored here), `env` (a `.env`
-path or an inline dict; never overrides variables already set).
+path or an inline dict; never overrides variables already set), `checkpointer.ttl`
+(`strategy`, `default_ttl` minutes for new threads, `sweep_interval_minutes`).
 """
 
 import json
@@ -38,6 +39,18 @@ class GraphSpec:
         return module_part, attr
 
 
+TTL_STRATEGIES = ("delete", "keep_latest")
+
+
+@dataclass(frozen=True)
+class CheckpointTTL:
+    """langgraph.json `checkpointer.ttl`: what happens to threads nobody touched for a while."""
+
+    strategy: str = "delete"
+    default_ttl: float | None = None  # minutes, applied to threads created without a ttl
+    sweep_interval_minutes: float | None = None
+
+
 @dataclass(frozen=True)
 class LangGraphConfig:
     path: Path
@@ -45,6 +58,7 @@ class LangGraphConfig:
     dependencies: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     auth_path: str | None = None  # "./auth.py:auth": a langgraph_sdk.Auth
+    checkpoint_ttl: CheckpointTTL = field(default_factory=CheckpointTTL)
 
     @property
     def base_dir(self) -> Path:
@@ -68,7 +82,35 @@ def load_config(path: str | Path) -> LangGraphConfig:
         dependencies=[str(d) for d in raw.get("dependencies", [])],
         env=_parse_env(path.parent, raw.get("env")),
         auth_path=_parse_auth(raw.get("auth")),
+        checkpoint_ttl=_parse_checkpoint_ttl(raw.get("checkpointer")),
     )
+
+
+def _parse_checkpoint_ttl(checkpointer: Any) -> CheckpointTTL:
+    if not isinstance(checkpointer, dict) or checkpointer.get("ttl") is None:
+        return CheckpointTTL()
+    ttl = checkpointer["ttl"]
+    if not isinstance(ttl, dict):
+        raise GraphConfigError("'checkpointer.ttl' must be an object")
+    strategy = ttl.get("strategy") or "delete"
+    if strategy not in TTL_STRATEGIES:
+        raise GraphConfigError(f"'checkpointer.ttl.strategy' must be one of {TTL_STRATEGIES}, got {strategy!r}")
+    numbers = {}
+    for key in ("default_ttl", "sweep_interval_minutes"):
+        value = ttl.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
+            raise GraphConfigError(f"'checkpointer.ttl.{key}' must be a positive number of minutes")
+        numbers[key] = value
+    return CheckpointTTL(strategy=strategy, **numbers)
+
+
+def read_ttl_sweep_minutes(path: str | Path) -> float | None:
+    """`checkpointer.ttl.sweep_interval_minutes` for settings.py, which must load even when
+    langgraph.json is broken (start-up reports that with a better message)."""
+    try:
+        return load_config(path).checkpoint_ttl.sweep_interval_minutes
+    except (GraphConfigError, OSError, ValueError):
+        return None
 
 
 def _parse_auth(auth: Any) -> str | None:

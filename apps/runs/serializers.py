@@ -4,6 +4,8 @@ from rest_framework import serializers
 
 from apps.core.serializers import AnyJSONField, ObjectField, PageSerializer, StrictSerializer, iso
 from apps.runs.models import MultitaskStrategy, Run, RunStatus
+from apps.runs.webhooks import WebhookRefused
+from apps.runs.webhooks import check_url as check_webhook_url
 
 STREAM_MODES = ["values", "updates", "messages", "messages-tuple", "custom", "debug", "tasks", "checkpoints", "events"]
 
@@ -59,7 +61,14 @@ class RunRequestFields(StrictSerializer):
     durability = serializers.ChoiceField(choices=["sync", "async", "exit"], required=False, allow_null=True)
     checkpoint_during = serializers.BooleanField(required=False, allow_null=True)
 
-    validate_webhook = not_supported_yet("webhook")
+    def validate_webhook(self, value: str | None) -> str | None:
+        # Checked again at delivery: what a host resolves to may change (DNS rebinding).
+        if value is not None:
+            try:
+                check_webhook_url(value)
+            except WebhookRefused as exc:
+                raise serializers.ValidationError(str(exc)) from exc
+        return value
 
 
 class RunCreateSerializer(RunRequestFields):

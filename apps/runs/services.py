@@ -27,7 +27,7 @@ from apps.core.expressions import JSONBMerge
 from apps.core.logcontext import run_context
 from apps.core.redis import get_redis
 from apps.graphs.checkpointer import delete_run_checkpoints, get_sync_checkpointer
-from apps.runs import executor
+from apps.runs import executor, webhooks
 from apps.runs.lockkeeper import lock_keeper
 from apps.runs.locks import ThreadLock
 from apps.runs.models import IN_FLIGHT_STATUSES, MultitaskStrategy, Run, RunStatus
@@ -57,6 +57,7 @@ RUN_KWARGS = (
     "checkpoint_id",
     "durability",
     "on_completion",
+    "webhook",
 )
 
 
@@ -238,6 +239,7 @@ def _stop_pending(run: Run, action: CancelAction) -> bool:
         values = Thread.objects.filter(pk=run.thread_id).values_list("values", flat=True).first()
         payload = {"status": RunStatus.INTERRUPTED, "output": values, "error": None, "cancelled_with": action}
         transaction.on_commit(lambda: append_end(get_redis(), str(run.run_id), payload))
+        webhooks.enqueue_for_run(run, RunStatus.INTERRUPTED, values)
     return stopped
 
 
@@ -544,6 +546,7 @@ def finish_run(run: Run, outcome: executor.RunOutcome) -> None:
     }
     with connection.cursor() as cursor:
         cursor.execute(FINISH_SQL, params)
+        recorded = cursor.rowcount > 0  # 0: the run was not running (finished by someone else)
     end = {"status": outcome.status, "output": outcome.output(), "error": outcome.error}
     if outcome.cancelled_with is not None:
         end["cancelled_with"] = outcome.cancelled_with
@@ -555,6 +558,8 @@ def finish_run(run: Run, outcome: executor.RunOutcome) -> None:
         from apps.crons.services import record_run_outcome
 
         record_run_outcome(cron_id, succeeded=outcome.status == RunStatus.SUCCESS)
+    if recorded:
+        webhooks.on_run_finished(run, outcome)
     if run.kwargs.get("temporary"):
         _delete_temporary_thread(run.thread_id)
 

@@ -4,9 +4,15 @@ Delivery is at-least-once (acks_late + reject_on_worker_lost in settings);
 the service is idempotent per run: a run that is not pending is skipped.
 """
 
-from celery import shared_task
+import logging
+from typing import Any
 
-from apps.runs import services, sweeper
+from celery import Task, shared_task
+from django.conf import settings
+
+from apps.runs import services, sweeper, webhooks
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="runs.execute", ignore_result=True)
@@ -18,3 +24,23 @@ def execute_run(run_id: str, thread_id: str) -> None:
 def sweep() -> None:
     """Beat task: re-dispatch runs that lost their worker or their task (see apps.runs.sweeper)."""
     sweeper.sweep_runs()
+
+
+@shared_task(name="runs.deliver_webhook", bind=True, ignore_result=True, max_retries=None)
+def deliver_webhook(self: Task, url: str, payload: dict[str, Any]) -> None:
+    """POST a finished run to its webhook (apps.runs.webhooks).
+
+    Takes the payload, not the run id: a stateless run is deleted with its
+    thread right after it ends. Retry policy: a retryable failure (connection
+    error, timeout, 5xx, 429) is retried after an exponential backoff until
+    WEBHOOK_MAX_ATTEMPTS deliveries were made; a receiver may thus see a
+    payload more than once (same X-Webhook-Id), never in parallel.
+    """
+    attempt = self.request.retries + 1
+    result = webhooks.deliver(url, payload, attempt)
+    if result.retryable and attempt < settings.WEBHOOK_MAX_ATTEMPTS:
+        raise self.retry(countdown=webhooks.backoff_s(attempt))
+    if not result.delivered:
+        logger.warning(
+            "webhook of run %s given up after %d attempts (%s)", payload.get("run_id"), attempt, result.detail
+        )

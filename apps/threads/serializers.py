@@ -3,20 +3,59 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.core.serializers import AnyJSONField, ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
-from apps.threads.models import Thread, ThreadStatus
+from apps.threads.models import Thread, ThreadStatus, TTLStrategy
+
+# 100 years, a generous cap: an unbounded ttl would overflow `updated_at + ttl` (datetime, SQL interval).
+MAX_TTL_MINUTES = 100 * 365 * 24 * 60
+
+
+class TTLField(serializers.Field):
+    """`{"ttl": <minutes>, "strategy": "delete" | "keep_latest"}` (the SDK turns an int into that)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any] | None:
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            data = {"ttl": data}
+        if not isinstance(data, dict):
+            raise serializers.ValidationError('must be an object like {"strategy": "delete", "ttl": 60}')
+        unknown = sorted(set(data) - {"ttl", "strategy"})
+        if unknown:
+            raise serializers.ValidationError(f"unknown field(s) {unknown}")
+        if not data:
+            return None
+        minutes, strategy = data.get("ttl"), data.get("strategy") or TTLStrategy.DELETE
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not 0 < minutes <= MAX_TTL_MINUTES:
+            raise serializers.ValidationError(f"ttl: must be a positive number of minutes, at most {MAX_TTL_MINUTES}")
+        if strategy not in TTLStrategy.values:
+            raise serializers.ValidationError(f"strategy: must be one of {TTLStrategy.values}, got {strategy!r}")
+        return {"ttl_minutes": float(minutes), "ttl_strategy": strategy}
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+def ttl_json(thread: Thread) -> dict[str, Any] | None:
+    """The thread's TTL as GET /threads/{id}?include=ttl shows it; None without one."""
+    if thread.ttl_minutes is None:
+        return None
+    expires_at = thread.ttl_expires_at
+    return {
+        "strategy": thread.ttl_strategy,
+        "ttl_minutes": thread.ttl_minutes,
+        "expires_at": expires_at.isoformat() if expires_at else None,
+    }
 
 
 class ThreadCreateSerializer(StrictSerializer):
     thread_id = serializers.UUIDField(required=False, allow_null=True)
     metadata = ObjectField()
     if_exists = serializers.ChoiceField(choices=["raise", "do_nothing"], required=False, default="raise")
-    ttl = ObjectField()
+    ttl = TTLField()
     supersteps = serializers.ListField(required=False, allow_null=True)
-
-    def validate_ttl(self, value: Any) -> Any:
-        if value:
-            raise serializers.ValidationError("thread TTL is not supported yet")
-        return value
 
     def validate_supersteps(self, value: Any) -> Any:
         if value:
@@ -26,12 +65,12 @@ class ThreadCreateSerializer(StrictSerializer):
 
 class ThreadPatchSerializer(StrictSerializer):
     metadata = ObjectField()
-    ttl = ObjectField()
+    ttl = TTLField()
 
-    def validate_ttl(self, value: Any) -> Any:
-        if value:
-            raise serializers.ValidationError("thread TTL is not supported yet")
-        return value
+
+class ThreadPruneSerializer(StrictSerializer):
+    thread_ids = serializers.ListField(child=serializers.UUIDField(), max_length=10_000)
+    strategy = serializers.ChoiceField(choices=TTLStrategy.choices, required=False, default=TTLStrategy.DELETE)
 
 
 class ThreadSearchSerializer(PageSerializer):

@@ -23,13 +23,18 @@ def create_thread(
     metadata: dict | None = None,
     if_exists: str = "raise",
     is_temporary: bool = False,
+    ttl: dict | None = None,
     **_: Any,
 ) -> Thread:
-    """Raises Conflict if the id is taken (unless if_exists="do_nothing")."""
+    """Raises Conflict if the id is taken (unless if_exists="do_nothing").
+
+    `ttl` is `{"ttl_minutes", "ttl_strategy"}` as retention.TTLField parses it."""
     thread_id = thread_id or uuid.uuid4()
     try:
         with transaction.atomic():
-            return Thread.objects.create(thread_id=thread_id, metadata=metadata or {}, is_temporary=is_temporary)
+            return Thread.objects.create(
+                thread_id=thread_id, metadata=metadata or {}, is_temporary=is_temporary, **(ttl or {})
+            )
     except IntegrityError as exc:
         if if_exists == "do_nothing":
             return get_thread(thread_id)
@@ -44,14 +49,16 @@ def get_thread(thread_id: uuid.UUID) -> Thread:
         raise NotFound(f"Thread with ID {thread_id} not found") from exc
 
 
-def patch_thread(thread_id: uuid.UUID, *, metadata: dict | None = None, **_: Any) -> Thread:
-    """Merge metadata into the thread's. Raises NotFound."""
+def patch_thread(thread_id: uuid.UUID, *, metadata: dict | None = None, ttl: dict | None = None, **_: Any) -> Thread:
+    """Merge metadata into the thread's, set its TTL (which restarts). Raises NotFound."""
     with transaction.atomic():
         thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
         if thread is None:
             raise NotFound(f"Thread with ID {thread_id} not found")
         if metadata:
             thread.metadata = {**thread.metadata, **metadata}
+        for field, value in (ttl or {}).items():
+            setattr(thread, field, value)
         thread.save()
     return thread
 

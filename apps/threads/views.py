@@ -1,22 +1,27 @@
 import uuid
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.errors import InvalidInput
 from apps.core.queries import select_fields
 from apps.core.views import ApiView
-from apps.threads import services
+from apps.threads import retention, services
 from apps.threads.serializers import (
     ThreadCountSerializer,
     ThreadCreateSerializer,
     ThreadHistorySerializer,
     ThreadPatchSerializer,
+    ThreadPruneSerializer,
     ThreadSearchSerializer,
     ThreadStateCheckpointSerializer,
     ThreadStateUpdateSerializer,
     thread_to_json,
+    ttl_json,
 )
+
+INCLUDABLE = ("ttl",)
 
 
 class ThreadCreateView(ApiView):
@@ -52,9 +57,24 @@ class ThreadDetailView(ApiView):
     auth_resource = "threads"
     auth_actions = {"GET": "read", "PATCH": "update", "DELETE": "delete"}
 
-    @extend_schema(responses={200: dict}, summary="Get Thread")
+    @extend_schema(
+        parameters=[OpenApiParameter("include", str, description="comma-separated: ttl")],
+        responses={200: dict},
+        summary="Get Thread",
+    )
     def get(self, request: Request, thread_id: uuid.UUID) -> Response:
-        return Response(thread_to_json(services.get_thread(thread_id)))
+        include = self._include()
+        thread = services.get_thread(thread_id)
+        body = thread_to_json(thread)
+        if "ttl" in include and (ttl := ttl_json(thread)) is not None:
+            body["ttl"] = ttl
+        return Response(body)
+
+    def _include(self) -> set[str]:
+        include = {part.strip() for part in self.request.query_params.get("include", "").split(",") if part.strip()}
+        if unknown := sorted(include - set(INCLUDABLE)):
+            raise InvalidInput(f"include: unsupported value(s) {unknown}; supported: {list(INCLUDABLE)}")
+        return include
 
     @extend_schema(request=ThreadPatchSerializer, responses={200: dict}, summary="Patch Thread")
     def patch(self, request: Request, thread_id: uuid.UUID) -> Response:
@@ -64,6 +84,15 @@ class ThreadDetailView(ApiView):
     def delete(self, request: Request, thread_id: uuid.UUID) -> Response:
         services.delete_thread(thread_id)
         return Response(None, status=204)
+
+
+class ThreadPruneView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"POST": "delete"}
+
+    @extend_schema(request=ThreadPruneSerializer, responses={200: dict}, summary="Prune Threads")
+    def post(self, request: Request) -> Response:
+        return Response({"pruned_count": retention.prune_threads(**self.parse(ThreadPruneSerializer))})
 
 
 class ThreadStateView(ApiView):

@@ -66,7 +66,7 @@ def test_run_without_assistant_id_is_422(client: Client) -> None:
     [
         ({"assistant_id": "agent", "multitask_strategy": "sometimes"}, "multitask_strategy"),
         ({"assistant_id": "agent", "stream_mode": ["telepathy"]}, "stream_mode"),
-        ({"assistant_id": "agent", "webhook": "http://example.com"}, "webhook"),
+        ({"assistant_id": "agent", "webhook": "ftp://example.com/hook"}, "webhook"),
         ({"assistant_id": "agent", "no_such_option": 1}, "no_such_option"),
         ({"assistant_id": "agent", "metadata": "not an object"}, "metadata"),
     ],
