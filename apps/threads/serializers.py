@@ -50,17 +50,32 @@ def ttl_json(thread: Thread) -> dict[str, Any] | None:
     }
 
 
+class StateUpdateSerializer(StrictSerializer):
+    values = AnyJSONField()
+    as_node = serializers.CharField(required=False, allow_null=True)
+    command = ObjectField()
+
+    def validate_command(self, value: Any) -> Any:
+        if value:
+            raise serializers.ValidationError("a command in supersteps is not supported yet; give values and as_node")
+        return value
+
+
+class SuperstepSerializer(StrictSerializer):
+    updates = serializers.ListField(child=StateUpdateSerializer(), allow_empty=False)
+
+
 class ThreadCreateSerializer(StrictSerializer):
     thread_id = serializers.UUIDField(required=False, allow_null=True)
     metadata = ObjectField()
     if_exists = serializers.ChoiceField(choices=["raise", "do_nothing"], required=False, default="raise")
     ttl = TTLField()
-    supersteps = serializers.ListField(required=False, allow_null=True)
+    supersteps = serializers.ListField(child=SuperstepSerializer(), required=False, allow_null=True)
 
-    def validate_supersteps(self, value: Any) -> Any:
-        if value:
-            raise serializers.ValidationError("creating a thread from supersteps is not supported yet")
-        return value
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("supersteps") and not (attrs.get("metadata") or {}).get("graph_id"):
+            raise serializers.ValidationError({"supersteps": "need the thread's graph: set metadata.graph_id"})
+        return attrs
 
 
 class ThreadPatchSerializer(StrictSerializer):

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from langgraph.errors import InvalidUpdateError
+from langgraph.types import StateUpdate
 
 from apps.core.errors import BadRequest, Conflict, NotFound
 from apps.core.jsonutil import normalize
@@ -24,17 +25,23 @@ def create_thread(
     if_exists: str = "raise",
     is_temporary: bool = False,
     ttl: dict | None = None,
+    supersteps: list[dict] | None = None,
     **_: Any,
 ) -> Thread:
-    """Raises Conflict if the id is taken (unless if_exists="do_nothing").
+    """Raises Conflict if the id is taken (unless if_exists="do_nothing"),
+    BadRequest if the supersteps do not fit the graph (nothing is created then).
 
-    `ttl` is `{"ttl_minutes", "ttl_strategy"}` as retention.TTLField parses it."""
+    `ttl` is `{"ttl_minutes", "ttl_strategy"}` as retention.TTLField parses it.
+    `supersteps` pre-populate the thread's history (LangGraph's bulk_update_state)."""
     thread_id = thread_id or uuid.uuid4()
     try:
         with transaction.atomic():
-            return Thread.objects.create(
+            thread = Thread.objects.create(
                 thread_id=thread_id, metadata=metadata or {}, is_temporary=is_temporary, **(ttl or {})
             )
+            if supersteps:
+                _apply_supersteps(thread, supersteps)
+            return thread
     except IntegrityError as exc:
         if if_exists == "do_nothing":
             return get_thread(thread_id)
@@ -203,6 +210,17 @@ def update_thread_state(
         "configurable": configurable,
         "checkpoint_id": configurable.get("checkpoint_id"),
     }
+
+
+def _apply_supersteps(thread: Thread, supersteps: list[dict]) -> None:
+    graph = _graph_for_update(thread)
+    steps = [[StateUpdate(u.get("values"), u.get("as_node")) for u in step["updates"]] for step in supersteps]
+    try:
+        graph.bulk_update_state(_graph_config(thread), steps)
+    except (InvalidUpdateError, ValueError, KeyError) as exc:
+        get_sync_checkpointer().delete_thread(str(thread.thread_id))  # the row goes with the transaction
+        raise BadRequest(str(exc).strip("'\"")) from exc
+    _record_state(thread, graph.get_state(_graph_config(thread)))
 
 
 def _record_state(thread: Thread, snapshot: Any) -> None:

@@ -3,7 +3,7 @@ checkpoint, history filters, copy, forking runs, and the human-in-the-loop contr
 
 import pytest
 from langgraph_sdk import get_client
-from langgraph_sdk.errors import BadRequestError, ConflictError, NotFoundError
+from langgraph_sdk.errors import BadRequestError, ConflictError, NotFoundError, UnprocessableEntityError
 
 from tests.e2e.conftest import run
 
@@ -165,5 +165,30 @@ def test_command_goto_and_update(url: str) -> None:
         resumed = await client.runs.wait(asking, "asking", command={"resume": "yes"})
         assert resumed["answer"] == "yes"
         assert (await client.threads.get(asking))["interrupts"] == {}
+
+    run(main())
+
+
+def test_create_a_thread_from_supersteps(url: str) -> None:
+    async def main() -> None:
+        client = get_client(url=url)
+        supersteps = [
+            {"updates": [{"values": {"steps": ["a"]}, "as_node": "__start__"}]},
+            {"updates": [{"values": {"steps": ["slept"]}, "as_node": "wait_a_while"}]},
+        ]
+        thread = await client.threads.create(graph_id="slow", supersteps=supersteps, metadata={"kind": "seeded"})
+        state = await client.threads.get_state(thread["thread_id"])
+        assert state["values"] == {"steps": ["a", "slept"]}
+        assert state["next"] == ["finish"]
+        assert thread["values"] == {"steps": ["a", "slept"]}
+        done = await client.runs.wait(thread["thread_id"], "slow", input=None, config=FAST)
+        assert done["steps"] == ["a", "slept", "finished"]
+
+        bad = [{"updates": [{"values": {"steps": ["x"]}, "as_node": "no_such_node"}]}]
+        with pytest.raises(BadRequestError):
+            await client.threads.create(graph_id="slow", supersteps=bad, metadata={"kind": "bad-seed"})
+        assert await client.threads.search(metadata={"kind": "bad-seed"}) == []
+        with pytest.raises(UnprocessableEntityError, match="graph_id"):
+            await client.threads.create(supersteps=supersteps)
 
     run(main())
