@@ -187,3 +187,46 @@ def keep_latest_checkpoint(thread_id: str) -> int:
             if index == 1:
                 deleted = cursor.rowcount
     return deleted
+
+
+THREAD_STORAGE_SQL = {
+    "checkpoints": """
+        SELECT count(*), coalesce(sum(pg_column_size(checkpoint) + pg_column_size(metadata)), 0)
+        FROM checkpoints WHERE thread_id = %(thread_id)s
+    """,
+    "channel_values": """
+        SELECT channel, count(*), coalesce(sum(coalesce(octet_length(blob), 0)), 0)
+        FROM checkpoint_blobs WHERE thread_id = %(thread_id)s GROUP BY channel ORDER BY channel
+    """,
+    "pending_writes": """
+        SELECT count(*), coalesce(sum(octet_length(blob)), 0) FROM checkpoint_writes WHERE thread_id = %(thread_id)s
+    """,
+}
+
+
+def thread_storage(thread_id: str) -> dict:
+    """Bytes the thread's checkpoints take, as stored (upstream's ThreadStorage shape)."""
+    params = {"thread_id": thread_id}
+    with get_sync_checkpointer().conn.connection() as conn:
+        checkpoints = conn.execute(THREAD_STORAGE_SQL["checkpoints"], params).fetchone()
+        channels = conn.execute(THREAD_STORAGE_SQL["channel_values"], params).fetchall()
+        writes = conn.execute(THREAD_STORAGE_SQL["pending_writes"], params).fetchone()
+    # The pool's rows are dicts (CONNECTION_KWARGS): read them by position.
+    checkpoint_count, checkpoint_bytes = list(checkpoints.values())
+    write_count, write_bytes = list(writes.values())
+    by_channel = {}
+    for row in channels:
+        channel, versions, size = list(row.values())
+        by_channel[channel] = {"versions": versions, "bytes": size}
+    channel_bytes = sum(c["bytes"] for c in by_channel.values())
+    return {
+        "thread_id": thread_id,
+        "total_bytes": checkpoint_bytes + channel_bytes + write_bytes,
+        "checkpoints": {"count": checkpoint_count, "bytes": checkpoint_bytes},
+        "channel_values": {
+            "count": sum(c["versions"] for c in by_channel.values()),
+            "bytes": channel_bytes,
+            "by_channel": by_channel,
+        },
+        "pending_writes": {"count": write_count, "bytes": write_bytes},
+    }

@@ -12,7 +12,7 @@ from langgraph.types import StateUpdate
 from apps.core.errors import BadRequest, Conflict, NotFound
 from apps.core.jsonutil import normalize
 from apps.core.queries import apply_sort
-from apps.graphs.checkpointer import copy_thread_checkpoints, get_sync_checkpointer
+from apps.graphs.checkpointer import copy_thread_checkpoints, get_sync_checkpointer, thread_storage
 from apps.graphs.registry import get_registry
 from apps.graphs.state import checkpoint_json, empty_state, interrupts_by_task, snapshot_to_json
 from apps.threads.models import Thread, ThreadStatus
@@ -230,6 +230,11 @@ def _record_state(thread: Thread, snapshot: Any) -> None:
     thread.status = ThreadStatus.INTERRUPTED if snapshot.next else ThreadStatus.IDLE
     thread.state_updated_at = timezone.now()
     thread.save(update_fields=["values", "interrupts", "status", "state_updated_at", "updated_at"])
+
+
+def get_thread_storage(thread_id: uuid.UUID) -> dict[str, Any]:
+    """What the thread's checkpoints weigh. Raises NotFound."""
+    return thread_storage(str(get_thread(thread_id).thread_id))
 
 
 def copy_thread(thread_id: uuid.UUID) -> Thread:

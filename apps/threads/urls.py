@@ -12,5 +12,6 @@ urlpatterns = [
     path("threads/<str:thread_id>/state/checkpoint", views.ThreadStateCheckpointView.as_view()),
     path("threads/<str:thread_id>/state/<str:checkpoint_id>", views.ThreadStateAtCheckpointView.as_view()),
     path("threads/<str:thread_id>/copy", views.ThreadCopyView.as_view()),
+    path("threads/<str:thread_id>/storage", views.ThreadStorageView.as_view()),
     path("threads/<str:thread_id>/history", views.ThreadHistoryView.as_view()),
 ]

@@ -129,6 +129,15 @@ class ThreadStateCheckpointView(ApiView):
         return Response(services.get_thread_state(thread_id, **self.parse(ThreadStateCheckpointSerializer)))
 
 
+class ThreadStorageView(ApiView):
+    auth_resource = "threads"
+    auth_actions = {"GET": "read"}
+
+    @extend_schema(responses={200: dict}, summary="Get Thread Storage")
+    def get(self, request: Request, thread_id: uuid.UUID) -> Response:
+        return Response(services.get_thread_storage(thread_id))
+
+
 class ThreadCopyView(ApiView):
     # Whoever may read a thread may copy it; the copy keeps its metadata (owner included).
     auth_resource = "threads"

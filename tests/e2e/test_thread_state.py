@@ -1,6 +1,7 @@
 """Thread state through the SDK: update_state (as_node, from a checkpoint), state at a
 checkpoint, history filters, copy, forking runs, and the human-in-the-loop controls."""
 
+import httpx
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import BadRequestError, ConflictError, NotFoundError, UnprocessableEntityError
@@ -190,5 +191,24 @@ def test_create_a_thread_from_supersteps(url: str) -> None:
         assert await client.threads.search(metadata={"kind": "bad-seed"}) == []
         with pytest.raises(UnprocessableEntityError, match="graph_id"):
             await client.threads.create(supersteps=supersteps)
+
+    run(main())
+
+
+def test_thread_storage_counts_what_the_checkpointer_holds(url: str) -> None:
+    async def main() -> None:
+        client = get_client(url=url)
+        thread_id = (await client.threads.create())["thread_id"]
+        empty = httpx.get(f"{url}/threads/{thread_id}/storage").json()
+        assert empty["total_bytes"] == 0 and empty["checkpoints"] == {"count": 0, "bytes": 0}
+
+        await client.runs.wait(thread_id, "slow", input={"steps": ["a"]}, config=FAST)
+        storage = httpx.get(f"{url}/threads/{thread_id}/storage").json()
+        assert storage["thread_id"] == thread_id
+        assert storage["checkpoints"]["count"] == len(await client.threads.get_history(thread_id))
+        assert storage["channel_values"]["by_channel"]["steps"]["versions"] >= 3
+        parts = storage["checkpoints"]["bytes"] + storage["channel_values"]["bytes"]
+        assert storage["total_bytes"] == parts + storage["pending_writes"]["bytes"] > 0
+        assert httpx.get(f"{url}/threads/00000000-0000-0000-0000-000000000001/storage").status_code == 404
 
     run(main())
