@@ -145,12 +145,15 @@ async def _prepare_graph(spec: RunSpec) -> Any:
     return graph.copy(update={"checkpointer": await get_async_checkpointer()})
 
 
-async def _resumes_from_checkpoint(graph: Any, spec: RunSpec) -> bool:
-    """A retried run whose earlier attempt checkpointed continues from there, not from its input."""
+async def _earlier_attempt_progress(graph: Any, spec: RunSpec) -> str | None:
+    """For a retried run: "resume" if its earlier attempt checkpointed mid-graph, "done" if that
+    attempt finished the graph (only its outcome was not recorded); None to start afresh."""
     if spec.attempt <= 1:
-        return False
+        return None
     snapshot = await graph.aget_state({"configurable": {"thread_id": spec.thread_id}})
-    return (snapshot.metadata or {}).get("run_id") == spec.run_id and bool(snapshot.next)
+    if (snapshot.metadata or {}).get("run_id") != spec.run_id:
+        return None
+    return "resume" if snapshot.next else "done"
 
 
 async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) -> None:
@@ -167,7 +170,10 @@ async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) ->
         kwargs["durability"] = spec.durability
     # Resuming: input None continues the interrupted step; nodes that finished keep their writes.
     config, run_input = spec.config, graph_input(spec)
-    if await _resumes_from_checkpoint(graph, spec):
+    progress = await _earlier_attempt_progress(graph, spec)
+    if progress == "done":  # running it again would repeat its side effects
+        return
+    if progress == "resume":
         configurable = {k: v for k, v in config["configurable"].items() if k != "checkpoint_id"}
         config, run_input = {**config, "configurable": configurable}, None
     if "events" in requested:

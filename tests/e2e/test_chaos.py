@@ -31,15 +31,22 @@ def worker_process(server: LiveServer) -> psutil.Process:
 
 async def launch(url: str, log_path: Path) -> tuple[dict, list[tuple[str, str]]]:
     client = get_client(url=url)
-    thread = await client.threads.create()
-    counted = await client.runs.create(
-        thread["thread_id"], "counted", input={}, config={"configurable": {"delay": 4, "log_path": str(log_path)}}
-    )
     others = []
     for _ in range(RUNS - 1):
         other = await client.threads.create()
         created = await client.runs.create(other["thread_id"], "packaged", input={"count": 1})
         others.append((other["thread_id"], created["run_id"]))
+    # Last: creating the others takes seconds on a busy machine, and the kill must land inside step_two.
+    thread = await client.threads.create()
+    # durability="sync": each step's checkpoint is stored before the next step starts (with the
+    # default "async" a busy worker may still be writing step_one's when it is killed).
+    counted = await client.runs.create(
+        thread["thread_id"],
+        "counted",
+        input={},
+        config={"configurable": {"delay": 4, "log_path": str(log_path)}},
+        durability="sync",
+    )
     return {"thread_id": thread["thread_id"], "run_id": counted["run_id"]}, others
 
 
