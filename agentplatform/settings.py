@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "apps.threads",
     "apps.runs",
     "apps.crons",
+    "apps.store",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,10 @@ N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)
 # Cost guard: a cron pauses itself after this many failed runs in a row.
 CRON_MAX_CONSECUTIVE_FAILURES = env_int("CRON_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
 CHECKPOINTER_POOL_SIZE = env_int("CHECKPOINTER_POOL_SIZE", 10, minimum=1)
+# Store (long-term memory): connections per process, and how often beat checks whether a sweep
+# of expired items is due (langgraph.json's store.ttl.sweep_interval_minutes sets the sweep period).
+STORE_POOL_SIZE = env_int("STORE_POOL_SIZE", 5, minimum=1)
+STORE_SWEEP_CHECK_S = env_float("STORE_SWEEP_CHECK_S", 60.0)
 
 # Celery: Redis broker, no result backend (run results live in PostgreSQL).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
@@ -148,6 +153,11 @@ CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-runs": {"task": "runs.sweep", "schedule": SWEEP_INTERVAL_S, "options": {"expires": SWEEP_INTERVAL_S}},
+    "sweep-store": {
+        "task": "store.sweep",
+        "schedule": STORE_SWEEP_CHECK_S,
+        "options": {"expires": STORE_SWEEP_CHECK_S},
+    },
 }
 # A message a dead worker held is redelivered after this; execution is idempotent per run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 300, minimum=10)}
