@@ -9,6 +9,8 @@ from apps.store.parsing import contains_nul
 
 # Bounds that keep values inside PostgreSQL's integer columns and interval arithmetic.
 MAX_TTL_MIN = 100 * 365 * 24 * 60
+# The store writes a TTL as "<minutes * 60> seconds"; below this Python would format it in exponent notation.
+MIN_TTL_MIN = 0.001
 MAX_OFFSET = 2**31 - 1
 MAX_DEPTH = 1000
 
@@ -64,13 +66,21 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class TTLField(serializers.FloatField):
+    def to_internal_value(self, data: Any) -> float:
+        minutes = super().to_internal_value(data)
+        if 0 < minutes < MIN_TTL_MIN:
+            raise serializers.ValidationError(f"must be 0 or at least {MIN_TTL_MIN} minutes")
+        return minutes
+
+
 class PutItemSerializer(StrictSerializer):
     namespace = namespace_field()
     key = serializers.CharField(allow_blank=True, trim_whitespace=False)
     value = JSONObjectField()
     index = IndexField()
     # Minutes; absent means the store's default_ttl, null means never expires.
-    ttl = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=MAX_TTL_MIN)
+    ttl = TTLField(required=False, allow_null=True, min_value=0, max_value=MAX_TTL_MIN)
 
 
 class DeleteItemSerializer(StrictSerializer):

@@ -10,7 +10,7 @@ returns is added to the request's own filter.
 import logging
 from typing import Any
 
-from langgraph.store.base import NOT_PROVIDED, InvalidNamespaceError
+from langgraph.store.base import NOT_PROVIDED
 
 from apps.core.custom_auth import authorize
 from apps.core.errors import DomainError, InvalidInput
@@ -33,7 +33,7 @@ def put_item(
     ttl_arg = {} if op["ttl"] is NOT_PROVIDED else {"ttl": op["ttl"]}
     try:
         store_factory.get_sync_store().put(namespace, op["key"], op["value"], index=op["index"], **ttl_arg)
-    except InvalidNamespaceError as exc:  # e.g. the reserved root label "langgraph"
+    except ValueError as exc:  # the library's input errors: the reserved root label "langgraph", a bad index path
         raise InvalidInput(str(exc)) from exc
 
 

@@ -63,3 +63,11 @@ def test_nul_characters_are_found_anywhere() -> None:
     assert contains_nul({"a": [1, {"b": "x\x00"}]})
     assert contains_nul({"k\x00": 1})
     assert not contains_nul({"a": [1, {"b": "x"}], "c": None})
+
+
+@pytest.mark.parametrize(("ttl", "valid"), [(0, True), (0.001, True), (60, True), (1e-7, False), (-1, False)])
+def test_ttl_minutes_stay_within_what_the_store_can_write(ttl: float, valid: bool) -> None:
+    from apps.store.serializers import PutItemSerializer
+
+    body = {"namespace": ["a"], "key": "k", "value": {}, "ttl": ttl}
+    assert PutItemSerializer(data=body).is_valid() is valid
