@@ -1,7 +1,8 @@
 """Store factories over langgraph-checkpoint-postgres (long-term memory, `langgraph.store.postgres`).
 
-Built like the checkpointers: the API's sync views use a PostgresStore on a small
-pool, the worker's graphs an AsyncPostgresStore per event loop on its own pool.
+Built like the checkpointers: the API's sync views use a PostgresStore (one per
+request thread) on a small pool per process, the worker's graphs an
+AsyncPostgresStore per event loop on its own pool.
 Both get langgraph.json's `store` section: `index` (semantic search, needs
 pgvector) and `ttl`. Expired items are never served, swept or not.
 """
@@ -24,8 +25,9 @@ from apps.graphs.checkpointer import CONNECTION_KWARGS, database_conninfo
 # Minutes between sweeps of expired items when langgraph.json's store.ttl names none.
 DEFAULT_SWEEP_INTERVAL_MIN = 60.0
 
-_sync_store: PostgresStore | None = None
+_sync_pool_instance: ConnectionPool | None = None
 _sync_lock = threading.Lock()
+_sync_stores = threading.local()
 _async_stores: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncPostgresStore]" = weakref.WeakKeyDictionary()
 
 
@@ -103,20 +105,34 @@ def prepare_store() -> None:
             raise StoreSetupError(f"setting up the store's vector index failed: {type(exc).__name__}: {exc}") from exc
 
 
-def get_sync_store() -> PostgresStore:
-    global _sync_store
-    if _sync_store is None:
+def _sync_pool() -> ConnectionPool:
+    global _sync_pool_instance
+    if _sync_pool_instance is None:
         with _sync_lock:
-            if _sync_store is None:
-                pool = ConnectionPool(
+            if _sync_pool_instance is None:
+                _sync_pool_instance = ConnectionPool(
                     database_conninfo(),
                     min_size=1,
                     max_size=settings.STORE_POOL_SIZE,
                     kwargs=CONNECTION_KWARGS,
                     open=True,
                 )
-                _sync_store = PostgresStore(pool, index=index_config(), ttl=ttl_config())
-    return _sync_store
+    return _sync_pool_instance
+
+
+def get_sync_store() -> PostgresStore:
+    """A store per thread, all on one pool per process.
+
+    The sync PostgresStore holds its instance lock for every call, even on a pool
+    (its async twin does not), so one shared instance would serialize all the
+    request threads' store calls, embedding included.
+    """
+    pool = _sync_pool()
+    store = getattr(_sync_stores, "store", None)
+    if store is None or store.conn is not pool:
+        store = PostgresStore(pool, index=index_config(), ttl=ttl_config())
+        _sync_stores.store = store
+    return store
 
 
 async def get_async_store() -> AsyncPostgresStore:
@@ -139,10 +155,10 @@ async def get_async_store() -> AsyncPostgresStore:
 
 def reset_stores() -> None:
     """Close every pool (tests switch databases and configs; workers shut down)."""
-    global _sync_store
-    if _sync_store is not None:
-        _sync_store.conn.close()
-    _sync_store = None
+    global _sync_pool_instance
+    if _sync_pool_instance is not None:
+        _sync_pool_instance.close()
+    _sync_pool_instance = None
     for loop, store in list(_async_stores.items()):
         if loop.is_running():
             asyncio.run_coroutine_threadsafe(store.conn.close(), loop).result(timeout=10)
