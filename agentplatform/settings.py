@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.threads",
     "apps.runs",
     "apps.crons",
+    "apps.store",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +137,10 @@ N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)
 # Cost guard: a cron pauses itself after this many failed runs in a row.
 CRON_MAX_CONSECUTIVE_FAILURES = env_int("CRON_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
 CHECKPOINTER_POOL_SIZE = env_int("CHECKPOINTER_POOL_SIZE", 10, minimum=1)
+# Store (long-term memory): connections per process, and how often beat checks whether a sweep
+# of expired items is due (langgraph.json's store.ttl.sweep_interval_minutes sets the sweep period).
+STORE_POOL_SIZE = env_int("STORE_POOL_SIZE", 5, minimum=1)
+STORE_SWEEP_CHECK_S = env_float("STORE_SWEEP_CHECK_S", 60.0)
 
 # Webhooks: a finished run is POSTed to the `webhook` URL it was created with (apps/runs/webhooks.py).
 # When set, every delivery carries an HMAC-SHA256 signature of timestamp + body (see the README).
@@ -184,6 +189,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "threads.sweep_ttl",
         "schedule": THREAD_TTL_SWEEP_INTERVAL_S,
         "options": {"expires": THREAD_TTL_SWEEP_INTERVAL_S},
+    },
+    "sweep-store": {
+        "task": "store.sweep",
+        "schedule": STORE_SWEEP_CHECK_S,
+        "options": {"expires": STORE_SWEEP_CHECK_S},
     },
 }
 # A message a dead worker held is redelivered after this; execution is idempotent per run.

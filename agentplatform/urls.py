@@ -19,6 +19,7 @@ urlpatterns = [
     # Before the runs routes: `threads/<id>/runs/crons` would otherwise match `runs/<run_id>`.
     path("", include("apps.crons.urls")),
     path("", include("apps.runs.urls")),
+    path("", include("apps.store.urls")),
 ]
 
 handler404 = "apps.core.handlers.not_found"

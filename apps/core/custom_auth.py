@@ -8,7 +8,9 @@
 2. A view states its resource and action; `authorize()` calls the most specific
    `@auth.on...` handler with an AuthContext and the request body. The handler
    may add metadata to what is being created (e.g. an owner), deny (False → 403),
-   or return a filter on metadata.
+   or return a filter on metadata. Store handlers may rewrite the namespace
+   (e.g. prefix it with the user's identity); a search filter they return is
+   added to the request's own filter.
 3. Filters are kept for the request in a context variable; the models' scoped
    managers apply them, so every query a request makes sees only the resources
    the user may see (a run is visible through its thread).
@@ -136,20 +138,38 @@ def _handler_for(auth: Auth, resource: str, action: str) -> Callable | None:
     return auth._global_handlers[-1] if auth._global_handlers else None
 
 
-def authorize(resource: str, action: str, value: dict[str, Any]) -> None:
-    """Run the auth handler for this resource/action; remember the filter it returns. Raises Forbidden."""
+class HandlerDenied(DomainError):
+    """An auth handler raised Auth.exceptions.HTTPException: its status and detail."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+
+
+def authorize(resource: str, action: str, value: dict[str, Any]) -> dict[str, Any] | None:
+    """Run the auth handler for this resource/action; remember and return the filter it gives. Raises Forbidden.
+
+    The handler may change `value` in place (the store's handlers scope namespaces that way).
+    """
     auth, user = active_auth(), current_user.get()
     if auth is None or user is None:
-        return
+        return None
     handler = _handler_for(auth, resource, action)
     if handler is None:
-        return
+        return None
     ctx = Auth.types.AuthContext(user=user, permissions=list(user.permissions), resource=resource, action=action)
-    result = _call(handler, ctx=ctx, value=value)
+    try:
+        result = _call(handler, ctx=ctx, value=value)
+    except Auth.exceptions.HTTPException as exc:
+        raise HandlerDenied(exc.status_code, str(exc.detail)) from exc
+    except AssertionError as exc:  # as upstream: a failed assert in a handler denies
+        raise Forbidden(str(exc) or f"Not allowed to {action} {resource}") from exc
     if result is False:
         raise Forbidden(f"Not allowed to {action} {resource}")
     if isinstance(result, dict) and result:
         current_filters.set({**auth_filters(), resource: result})
+        return result
+    return None
 
 
 def filter_q(filters: dict[str, Any], prefix: str = "metadata") -> Q:

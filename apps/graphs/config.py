@@ -5,6 +5,9 @@ or `{"path": ..., "description": ...}`), `dependencies` (local paths are added t
 sys.path; package names are pip's business and ignored here), `env` (a `.env`
 path or an inline dict; never overrides variables already set), `checkpointer.ttl`
 (`strategy`, `default_ttl` minutes for new threads, `sweep_interval_minutes`).
+path or an inline dict; never overrides variables already set), `store` (`index`
+for semantic search: `dims`, `embed`, `fields`; `ttl`: `default_ttl`,
+`refresh_on_read`, `sweep_interval_minutes`).
 """
 
 import json
@@ -52,6 +55,14 @@ class CheckpointTTL:
 
 
 @dataclass(frozen=True)
+class StoreConfig:
+    """langgraph.json's `store` section; `embed` is still the unresolved string ("./emb.py:fn", "pkg.mod:fn")."""
+
+    index: dict[str, Any] | None = None  # dims, embed, fields (+ distance_type, ann_index_config)
+    ttl: dict[str, Any] | None = None  # default_ttl, refresh_on_read, sweep_interval_minutes
+
+
+@dataclass(frozen=True)
 class LangGraphConfig:
     path: Path
     graphs: dict[str, GraphSpec]
@@ -59,6 +70,7 @@ class LangGraphConfig:
     env: dict[str, str] = field(default_factory=dict)
     auth_path: str | None = None  # "./auth.py:auth": a langgraph_sdk.Auth
     checkpoint_ttl: CheckpointTTL = field(default_factory=CheckpointTTL)
+    store: StoreConfig = field(default_factory=StoreConfig)
 
     @property
     def base_dir(self) -> Path:
@@ -83,6 +95,7 @@ def load_config(path: str | Path) -> LangGraphConfig:
         env=_parse_env(path.parent, raw.get("env")),
         auth_path=_parse_auth(raw.get("auth")),
         checkpoint_ttl=_parse_checkpoint_ttl(raw.get("checkpointer")),
+        store=parse_store_config(raw.get("store")),
     )
 
 
@@ -119,6 +132,62 @@ def _parse_auth(auth: Any) -> str | None:
     if isinstance(auth, dict) and isinstance(auth.get("path"), str):
         return auth["path"]
     raise GraphConfigError("'auth' must be an object with a 'path' like './auth.py:auth'")
+
+
+STORE_INDEX_KEYS = {"dims", "embed", "fields", "distance_type", "ann_index_config"}
+STORE_TTL_KEYS = {"default_ttl", "refresh_on_read", "sweep_interval_minutes"}
+
+
+def parse_store_config(store: Any) -> StoreConfig:
+    """Validate the `store` section; a key we do not implement is an error, never silently ignored."""
+    if store is None:
+        return StoreConfig()
+    if not isinstance(store, dict):
+        raise GraphConfigError("'store' must be an object with 'index' and/or 'ttl'")
+    if "path" in store:
+        raise GraphConfigError("store.path (a custom store) is not supported: the PostgreSQL store is built in")
+    _reject_unknown("store", store, {"index", "ttl"})
+    return StoreConfig(index=_parse_store_index(store.get("index")), ttl=_parse_store_ttl(store.get("ttl")))
+
+
+def _reject_unknown(section: str, value: dict[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise GraphConfigError(f"{section}: unsupported key(s) {', '.join(unknown)}")
+
+
+def _parse_store_index(index: Any) -> dict[str, Any] | None:
+    if index is None:
+        return None
+    if not isinstance(index, dict):
+        raise GraphConfigError("store.index must be an object with 'dims' and 'embed'")
+    _reject_unknown("store.index", index, STORE_INDEX_KEYS)
+    dims = index.get("dims")
+    if isinstance(dims, bool) or not isinstance(dims, int) or dims <= 0:
+        raise GraphConfigError("store.index.dims must be a positive integer (the embedding size)")
+    if not isinstance(index.get("embed"), str) or not index["embed"]:
+        raise GraphConfigError(
+            "store.index.embed must be a string: './embeddings.py:embed', 'package.module:embed' or 'provider:model'"
+        )
+    fields = index.get("fields")
+    if fields is not None and (not isinstance(fields, list) or not all(isinstance(f, str) and f for f in fields)):
+        raise GraphConfigError('store.index.fields must be a list of JSON paths, e.g. ["$"] or ["text"]')
+    return dict(index)
+
+
+def _parse_store_ttl(ttl: Any) -> dict[str, Any] | None:
+    if ttl is None:
+        return None
+    if not isinstance(ttl, dict):
+        raise GraphConfigError("store.ttl must be an object")
+    _reject_unknown("store.ttl", ttl, STORE_TTL_KEYS)
+    if "refresh_on_read" in ttl and not isinstance(ttl["refresh_on_read"], bool):
+        raise GraphConfigError("store.ttl.refresh_on_read must be true or false")
+    for name in ("default_ttl", "sweep_interval_minutes"):
+        value = ttl.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
+            raise GraphConfigError(f"store.ttl.{name} must be a positive number of minutes")
+    return dict(ttl)
 
 
 def _parse_graph_entry(graph_id: str, value: Any) -> GraphSpec:

@@ -123,12 +123,44 @@ def load_auth(config: LangGraphConfig) -> Any:
     return auth
 
 
+def load_embeddings(config: LangGraphConfig) -> Any:
+    """The Embeddings for langgraph.json's `store.index.embed`, or None without an index.
+
+    `embed` is "./file.py:attr" or "package.module:attr" (a function from texts to
+    vectors, sync or async, or a LangChain Embeddings), else a LangChain
+    "provider:model" string (which needs `langchain` and the provider's package).
+    """
+    if config.store.index is None:
+        return None
+    from apps.graphs.store import as_embeddings
+
+    embed = config.store.index["embed"]
+    spec = GraphSpec("store.index.embed", embed)
+    target = _import_target(spec, config.base_dir) if spec.is_file or _names_python_object(embed) else embed
+    try:
+        return as_embeddings(target)
+    except Exception as exc:
+        raise GraphConfigError(f"store.index.embed: {embed!r} cannot be used: {exc}") from exc
+
+
+def _names_python_object(target: str) -> bool:
+    """'pkg.mod:attr' with an importable module, as opposed to a 'provider:model-name' string."""
+    module_part, _, attr = target.rpartition(":")
+    if not module_part or not attr.isidentifier():
+        return False
+    try:
+        return importlib.util.find_spec(module_part) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 class GraphRegistry:
     def __init__(self, config: LangGraphConfig) -> None:
         self.config = config
         apply_environment(config)
         self.graphs = {gid: load_graph(spec, config.base_dir) for gid, spec in config.graphs.items()}
         self.auth = load_auth(config)
+        self.embeddings = load_embeddings(config)
 
     def get(self, graph_id: str) -> LoadedGraph:
         return self.graphs[graph_id]

@@ -18,6 +18,7 @@ from apps.core.redis import get_async_redis
 from apps.graphs.checkpointer import get_async_checkpointer
 from apps.graphs.registry import get_registry
 from apps.graphs.state import interrupt_json, interrupts_by_task
+from apps.graphs.store import get_async_store
 from apps.runs.messages import MessageAccumulator
 from apps.runs.publisher import EventPublisher
 from apps.runs.signals import get_watcher
@@ -142,7 +143,7 @@ async def execute(spec: RunSpec) -> RunOutcome:
 async def _prepare_graph(spec: RunSpec) -> Any:
     loaded = get_registry().get(spec.graph_id)
     graph = await loaded.build(spec.config)
-    return graph.copy(update={"checkpointer": await get_async_checkpointer()})
+    return graph.copy(update={"checkpointer": await get_async_checkpointer(), "store": await get_async_store()})
 
 
 async def _earlier_attempt_progress(graph: Any, spec: RunSpec) -> str | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 from langgraph_sdk import get_client
-from langgraph_sdk.errors import AuthenticationError, NotFoundError
+from langgraph_sdk.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 
 from tests.conftest import FIXTURE_APP
 from tests.e2e.conftest import LiveServer, live_server, run
@@ -97,3 +97,33 @@ def test_auth_config_path_is_reported_when_broken(tmp_path: Path) -> None:
     config.write_text(json.dumps({"graphs": graphs, "auth": {"path": "./graph.py:not_auth"}}))
     with pytest.raises(GraphConfigError, match="expected a langgraph_sdk.Auth"):
         GraphRegistry(load_config(config))
+
+
+def test_store_handlers_scope_namespaces_and_deny(server: LiveServer) -> None:
+    async def scenario() -> None:
+        alice, bob = as_user(server, "token-alice"), as_user(server, "token-bob")
+        await alice.store.put_item(["notes"], "n1", {"text": "alice's secret", "owner": "alice"})
+        await alice.store.put_item(["notes"], "n2", {"text": "stamped as bob's", "owner": "bob"})
+
+        mine = await alice.store.get_item(["notes"], "n1")
+        assert mine["namespace"] == ["alice", "notes"]  # the handler prefixed it
+        assert await bob.store.get_item(["notes"], "n1") is None
+        assert await bob.store.get_item(["alice", "notes"], "n1") is None  # lands in ["bob", "alice", "notes"]
+        assert (await bob.store.search_items(["notes"]))["items"] == []
+        found = (await alice.store.search_items(["notes"]))["items"]
+        assert sorted(item["key"] for item in found) == ["n1", "n2"]
+        # The handler's returned filter is combined with the request's.
+        scoped = (await alice.store.search_items(["notes"], filter={"scope": "mine-only"}))["items"]
+        assert [item["key"] for item in scoped] == ["n1"]
+
+        assert ["alice", "notes"] in (await alice.store.list_namespaces())["namespaces"]
+        assert (await bob.store.list_namespaces())["namespaces"] == []
+
+        await bob.store.delete_item(["notes"], "n1")  # deletes bob's (absent) item, not alice's
+        assert await alice.store.get_item(["notes"], "n1") is not None
+
+        with pytest.raises(PermissionDeniedError):
+            await alice.store.put_item(["announcements"], "a1", {"text": "hi"})
+        assert await bob.store.get_item(["announcements"], "a1") is None
+
+    run(scenario())

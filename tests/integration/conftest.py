@@ -5,6 +5,7 @@ import pytest
 from apps.assistants.services import ensure_default_assistants
 from apps.graphs.checkpointer import reset_checkpointers
 from apps.graphs.registry import reset_registry
+from apps.graphs.store import reset_stores
 
 
 @pytest.fixture
@@ -16,9 +17,10 @@ def assistants(transactional_db: None) -> dict[str, object]:
 
 @pytest.fixture(autouse=True)
 def fresh_checkpointer_pools() -> None:
-    # Pools are bound to the test database; start each test with new ones.
+    # Pools (checkpointer and store) are bound to the test database; start each test with new ones.
     yield
     reset_checkpointers()
+    reset_stores()
 
 
 class Dispatches(list):

@@ -146,3 +146,21 @@ def test_detail_pages_of_every_model_render(staff: Client, no_dispatch) -> None:
         response = staff.get(path)
         assert response.status_code == 200, path
         assert expected in response.content.decode(), path
+
+
+def test_store_items_are_listed_read_only(staff: Client) -> None:
+    from django.contrib.admin.utils import quote
+
+    from apps.store import services as store_services
+
+    store_services.put_item(["admin-view", "alice"], "favourite", {"food": "pizza"})
+    listing = staff.get("/admin/store/storeitem/?q=admin-view")
+    assert listing.status_code == 200
+    assert b"admin-view / alice" in listing.content and b"pizza" in listing.content
+    assert b"Add store item" not in listing.content
+
+    item_id = quote("admin-view.alice\x1ffavourite")
+    detail = staff.get(f"/admin/store/storeitem/{item_id}/change/")
+    assert detail.status_code == 200 and b"&quot;food&quot;: &quot;pizza&quot;" in detail.content
+    assert staff.post(f"/admin/store/storeitem/{item_id}/delete/", {"post": "yes"}).status_code == 403
+    assert store_services.get_item(("admin-view", "alice"), "favourite") is not None

@@ -2,18 +2,25 @@ import os
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.graphs.store import StoreSetupError, prepare_store
 
 
 class Command(BaseCommand):
     help = (
-        "Get a database ready to serve: migrate, create each graph's default assistant, and "
-        "create the admin user named by DJANGO_SUPERUSER_USERNAME / DJANGO_SUPERUSER_PASSWORD."
+        "Get a database ready to serve: migrate, create each graph's default assistant, the store's vector "
+        "index if langgraph.json asks for one, and the admin user named by DJANGO_SUPERUSER_USERNAME / "
+        "DJANGO_SUPERUSER_PASSWORD."
     )
 
     def handle(self, *args: object, **options: object) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("sync_graphs")
+        try:
+            prepare_store()
+        except StoreSetupError as exc:
+            raise CommandError(str(exc)) from exc
         self._ensure_superuser()
 
     def _ensure_superuser(self) -> None:

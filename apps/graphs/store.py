@@ -1,0 +1,165 @@
+"""Store factories over langgraph-checkpoint-postgres (long-term memory, `langgraph.store.postgres`).
+
+Built like the checkpointers: the API's sync views use a PostgresStore (one per
+request thread) on a small pool per process, the worker's graphs an
+AsyncPostgresStore per event loop on its own pool.
+Both get langgraph.json's `store` section: `index` (semantic search, needs
+pgvector) and `ttl`. Expired items are never served, swept or not.
+"""
+
+import asyncio
+import inspect
+import threading
+import weakref
+from typing import Any
+
+from django.conf import settings
+from langgraph.store.base import TTLConfig, ensure_embeddings
+from langgraph.store.base.embed import EmbeddingsLambda
+from langgraph.store.postgres import AsyncPostgresStore, PostgresStore
+from langgraph.store.postgres.base import PostgresIndexConfig
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+from apps.graphs.checkpointer import CONNECTION_KWARGS, database_conninfo
+
+# Minutes between sweeps of expired items when langgraph.json's store.ttl names none.
+DEFAULT_SWEEP_INTERVAL_MIN = 60.0
+
+_sync_pool_instance: ConnectionPool | None = None
+_sync_lock = threading.Lock()
+_sync_stores = threading.local()
+_async_stores: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncPostgresStore]" = weakref.WeakKeyDictionary()
+
+
+class StoreSetupError(Exception):
+    """The database cannot hold the configured store (e.g. pgvector missing for `index`)."""
+
+
+class _SyncBridgedEmbeddings(EmbeddingsLambda):
+    """An async embed function that the API's sync views can call too (on a loop of their own)."""
+
+    def __init__(self, afunc: Any) -> None:
+        super().__init__(afunc)
+        self.func = lambda texts: asyncio.run(afunc(texts))
+
+
+def as_embeddings(target: Any) -> Any:
+    """A LangChain Embeddings for an Embeddings, a (sync or async) function, or a 'provider:model' string."""
+    if inspect.iscoroutinefunction(target):
+        return _SyncBridgedEmbeddings(target)
+    return ensure_embeddings(target)
+
+
+def index_config() -> PostgresIndexConfig | None:
+    from apps.graphs.registry import get_registry
+
+    registry = get_registry()
+    index = registry.config.store.index
+    if index is None:
+        return None
+    return PostgresIndexConfig(**{**index, "embed": registry.embeddings})
+
+
+def ttl_config() -> TTLConfig:
+    """langgraph.json's store.ttl; expired items are omitted from reads even before a sweep deletes them."""
+    from apps.graphs.registry import get_registry
+
+    configured = get_registry().config.store.ttl or {}
+    return TTLConfig(**configured, omit_expired=True)
+
+
+def sweep_interval_s() -> float:
+    from apps.graphs.registry import get_registry
+
+    configured = (get_registry().config.store.ttl or {}).get("sweep_interval_minutes")
+    return float(configured or DEFAULT_SWEEP_INTERVAL_MIN) * 60
+
+
+def setup_store_tables() -> None:
+    """Create/upgrade the store's own tables (idempotent; run by `migrate`). Vector tables: `prepare_store`."""
+    with PostgresStore.from_conn_string(database_conninfo()) as store:
+        store.setup()
+
+
+def prepare_store() -> None:
+    """Create what langgraph.json's `store.index` needs (pgvector, the vectors table); run by `prepare`.
+
+    Raises StoreSetupError with the remedy when PostgreSQL has no pgvector.
+    """
+    index = index_config()
+    if index is None:
+        return
+    with PostgresStore.from_conn_string(database_conninfo(), index=index) as store:
+        with store.conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
+            if cur.fetchone() is None:
+                raise StoreSetupError(
+                    "langgraph.json store.index (semantic search) needs the pgvector extension ('vector'), "
+                    "which this PostgreSQL server does not have: install pgvector on it "
+                    "(https://github.com/pgvector/pgvector), use the embedded PostgreSQL of `manage.py dev`, "
+                    "or remove store.index"
+                )
+        try:
+            store.setup()
+        except Exception as exc:
+            raise StoreSetupError(f"setting up the store's vector index failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _sync_pool() -> ConnectionPool:
+    global _sync_pool_instance
+    if _sync_pool_instance is None:
+        with _sync_lock:
+            if _sync_pool_instance is None:
+                _sync_pool_instance = ConnectionPool(
+                    database_conninfo(),
+                    min_size=1,
+                    max_size=settings.STORE_POOL_SIZE,
+                    kwargs=CONNECTION_KWARGS,
+                    open=True,
+                )
+    return _sync_pool_instance
+
+
+def get_sync_store() -> PostgresStore:
+    """A store per thread, all on one pool per process.
+
+    The sync PostgresStore holds its instance lock for every call, even on a pool
+    (its async twin does not), so one shared instance would serialize all the
+    request threads' store calls, embedding included.
+    """
+    pool = _sync_pool()
+    store = getattr(_sync_stores, "store", None)
+    if store is None or store.conn is not pool:
+        store = PostgresStore(pool, index=index_config(), ttl=ttl_config())
+        _sync_stores.store = store
+    return store
+
+
+async def get_async_store() -> AsyncPostgresStore:
+    """One store (and pool) per event loop."""
+    loop = asyncio.get_running_loop()
+    store = _async_stores.get(loop)
+    if store is None:
+        pool = AsyncConnectionPool(
+            database_conninfo(),
+            min_size=1,
+            max_size=settings.STORE_POOL_SIZE,
+            kwargs=CONNECTION_KWARGS,
+            open=False,
+        )
+        await pool.open()
+        store = AsyncPostgresStore(pool, index=index_config(), ttl=ttl_config())
+        _async_stores[loop] = store
+    return store
+
+
+def reset_stores() -> None:
+    """Close every pool (tests switch databases and configs; workers shut down)."""
+    global _sync_pool_instance
+    if _sync_pool_instance is not None:
+        _sync_pool_instance.close()
+    _sync_pool_instance = None
+    for loop, store in list(_async_stores.items()):
+        if loop.is_running():
+            asyncio.run_coroutine_threadsafe(store.conn.close(), loop).result(timeout=10)
+    _async_stores.clear()
