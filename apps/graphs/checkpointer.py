@@ -37,6 +37,17 @@ def database_conninfo() -> str:
     return make_conninfo(**{k: v for k, v in parts.items() if v})
 
 
+def open_sync_pool(max_size: int) -> ConnectionPool:
+    """A psycopg pool on the Django database, in the form langgraph's Postgres classes expect."""
+    return ConnectionPool(database_conninfo(), min_size=1, max_size=max_size, kwargs=CONNECTION_KWARGS, open=True)
+
+
+async def open_async_pool(max_size: int) -> AsyncConnectionPool:
+    pool = AsyncConnectionPool(database_conninfo(), min_size=1, max_size=max_size, kwargs=CONNECTION_KWARGS, open=False)
+    await pool.open()
+    return pool
+
+
 def setup_checkpointer_tables() -> None:
     """Create/upgrade the checkpoint tables (idempotent; run by `migrate`)."""
     with PostgresSaver.from_conn_string(database_conninfo()) as saver:
@@ -48,14 +59,7 @@ def get_sync_checkpointer() -> PostgresSaver:
     if _sync_saver is None:
         with _sync_lock:
             if _sync_saver is None:
-                pool = ConnectionPool(
-                    database_conninfo(),
-                    min_size=1,
-                    max_size=settings.CHECKPOINTER_POOL_SIZE,
-                    kwargs=CONNECTION_KWARGS,
-                    open=True,
-                )
-                _sync_saver = PostgresSaver(pool)
+                _sync_saver = PostgresSaver(open_sync_pool(settings.CHECKPOINTER_POOL_SIZE))
     return _sync_saver
 
 
@@ -64,15 +68,7 @@ async def get_async_checkpointer() -> AsyncPostgresSaver:
     loop = asyncio.get_running_loop()
     saver = _async_savers.get(loop)
     if saver is None:
-        pool = AsyncConnectionPool(
-            database_conninfo(),
-            min_size=1,
-            max_size=settings.CHECKPOINTER_POOL_SIZE,
-            kwargs=CONNECTION_KWARGS,
-            open=False,
-        )
-        await pool.open()
-        saver = AsyncPostgresSaver(pool)
+        saver = AsyncPostgresSaver(await open_async_pool(settings.CHECKPOINTER_POOL_SIZE))
         _async_savers[loop] = saver
     return saver
 

@@ -18,9 +18,9 @@ from langgraph.store.base import TTLConfig, ensure_embeddings
 from langgraph.store.base.embed import EmbeddingsLambda
 from langgraph.store.postgres import AsyncPostgresStore, PostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg_pool import ConnectionPool
 
-from apps.graphs.checkpointer import CONNECTION_KWARGS, database_conninfo
+from apps.graphs.checkpointer import database_conninfo, open_async_pool, open_sync_pool
 
 # Minutes between sweeps of expired items when langgraph.json's store.ttl names none.
 DEFAULT_SWEEP_INTERVAL_MIN = 60.0
@@ -110,13 +110,7 @@ def _sync_pool() -> ConnectionPool:
     if _sync_pool_instance is None:
         with _sync_lock:
             if _sync_pool_instance is None:
-                _sync_pool_instance = ConnectionPool(
-                    database_conninfo(),
-                    min_size=1,
-                    max_size=settings.STORE_POOL_SIZE,
-                    kwargs=CONNECTION_KWARGS,
-                    open=True,
-                )
+                _sync_pool_instance = open_sync_pool(settings.STORE_POOL_SIZE)
     return _sync_pool_instance
 
 
@@ -140,15 +134,9 @@ async def get_async_store() -> AsyncPostgresStore:
     loop = asyncio.get_running_loop()
     store = _async_stores.get(loop)
     if store is None:
-        pool = AsyncConnectionPool(
-            database_conninfo(),
-            min_size=1,
-            max_size=settings.STORE_POOL_SIZE,
-            kwargs=CONNECTION_KWARGS,
-            open=False,
+        store = AsyncPostgresStore(
+            await open_async_pool(settings.STORE_POOL_SIZE), index=index_config(), ttl=ttl_config()
         )
-        await pool.open()
-        store = AsyncPostgresStore(pool, index=index_config(), ttl=ttl_config())
         _async_stores[loop] = store
     return store
 

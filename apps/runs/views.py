@@ -36,20 +36,23 @@ def cancel_if_client_leaves(request: Request, run: Run) -> None:
     on_client_gone(request._request, cancel)
 
 
-def sse_response(events: Any, run: Run, request: Request) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(until_client_gone(events, request._request), content_type="text/event-stream")
+def streamed(body: Any, request: Request, content_type: str = "text/event-stream") -> StreamingHttpResponse:
+    """A response sent as it is produced (not cached or buffered by proxies), ended when the client leaves."""
+    response = StreamingHttpResponse(until_client_gone(body, request._request), content_type=content_type)
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def sse_response(events: Any, run: Run, request: Request) -> StreamingHttpResponse:
+    response = streamed(events, request)
     response["Location"] = f"{run_path(run)}/stream"
     response["Content-Location"] = run_path(run)
     return response
 
 
 def wait_response(run: Run, request: Request, with_location: bool = True, fresh: bool = False) -> StreamingHttpResponse:
-    body = until_client_gone(sse.wait_body(str(run.run_id), fresh), request._request)
-    response = StreamingHttpResponse(body, content_type="application/json")
-    response["Cache-Control"] = "no-store"
-    response["X-Accel-Buffering"] = "no"
+    response = streamed(sse.wait_body(str(run.run_id), fresh), request, content_type="application/json")
     response["Content-Location"] = run_path(run)
     if with_location:
         response["Location"] = f"{run_path(run)}/join"
@@ -199,10 +202,7 @@ class ThreadStreamView(ApiView):
         if unknown := set(modes) - sse.THREAD_STREAM_MODES:
             raise InvalidInput(f"stream_mode: unknown {sorted(unknown)}; expected {sorted(sse.THREAD_STREAM_MODES)}")
         events = sse.thread_events(str(thread_id), last_event_id=request.headers.get("Last-Event-ID"), modes=modes)
-        response = StreamingHttpResponse(until_client_gone(events, request._request), content_type="text/event-stream")
-        response["Cache-Control"] = "no-store"
-        response["X-Accel-Buffering"] = "no"
-        return response
+        return streamed(events, request)
 
 
 class RunCancelView(ApiView):
