@@ -28,7 +28,7 @@ from apps.core.redis import get_redis
 from apps.graphs.checkpointer import delete_run_checkpoints, get_sync_checkpointer
 from apps.runs import executor
 from apps.runs.lockkeeper import lock_keeper
-from apps.runs.locks import ThreadLock
+from apps.runs.locks import ThreadLock, wake_holder
 from apps.runs.models import IN_FLIGHT_STATUSES, MultitaskStrategy, Run, RunStatus
 from apps.runs.signals import clear_cancel, send_cancel
 from apps.runs.streams import append_end, stream_key
@@ -142,11 +142,14 @@ def _run_kwargs(payload: dict[str, Any], temporary: bool) -> dict[str, Any]:
 
 
 def dispatch_run(run_id: uuid.UUID, thread_id: uuid.UUID) -> None:
-    """Send the execution task. If the broker is down the run stays pending in
-    PostgreSQL and the sweeper dispatches it once Redis is back."""
+    """Send the execution task, unless a worker holding the thread's lock will run it
+    (see `wake_holder`). If the broker is down the run stays pending in PostgreSQL
+    and the sweeper dispatches it once Redis is back."""
     from apps.runs.tasks import execute_run
 
     try:
+        if wake_holder(get_redis(), str(thread_id)):
+            return
         execute_run.apply_async(args=[str(run_id), str(thread_id)], retry=False)
     except (RedisError, OperationalError) as exc:
         logger.warning("could not dispatch run %s (%s); the sweeper will", run_id, exc)
@@ -544,7 +547,7 @@ def _dispatch_leftover(thread_id: str) -> None:
         .first()
     )
     if leftover is not None:
-        dispatch_run(leftover)
+        dispatch_run(leftover, thread_id)
 
 
 def run_outcome_from_db(run: Run) -> dict[str, Any]:
