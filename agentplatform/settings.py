@@ -129,6 +129,9 @@ N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)
 # Cost guard: a cron pauses itself after this many failed runs in a row.
 CRON_MAX_CONSECUTIVE_FAILURES = env_int("CRON_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
 CHECKPOINTER_POOL_SIZE = env_int("CHECKPOINTER_POOL_SIZE", 10, minimum=1)
+# Workers commit checkpoints asynchronously; a run's terminal status is always a
+# synchronous commit, which makes them durable (see apps/graphs/checkpointer.py).
+CHECKPOINT_ASYNC_COMMIT = env_bool("CHECKPOINT_ASYNC_COMMIT", True)
 
 # Celery: Redis broker, no result backend (run results live in PostgreSQL).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
