@@ -43,7 +43,8 @@ def test_the_holder_runs_what_arrived_while_it_held_the_lock(assistants, sent) -
     thread = create_thread()
     holder = ThreadLock(get_redis(), str(thread.thread_id))
     assert holder.acquire()
-    runs = [services.create_run({"assistant_id": "packaged", "input": {"count": 1}}, thread.thread_id) for _ in range(3)]
+    payload = {"assistant_id": "packaged", "input": {"count": 1}}
+    runs = [services.create_run(dict(payload), thread.thread_id) for _ in range(3)]
     holder.release_and_take_wake_flag()
     # One message for the first run; the worker that takes the lock claims all three.
     services.execute_thread_runs(str(runs[0].run_id), str(thread.thread_id))
