@@ -31,15 +31,17 @@ def worker_process(server: LiveServer) -> psutil.Process:
 
 async def launch(url: str, log_path: Path) -> tuple[dict, list[tuple[str, str]]]:
     client = get_client(url=url)
-    thread = await client.threads.create()
-    counted = await client.runs.create(
-        thread["thread_id"], "counted", input={}, config={"configurable": {"delay": 4, "log_path": str(log_path)}}
-    )
     others = []
     for _ in range(RUNS - 1):
         other = await client.threads.create()
         created = await client.runs.create(other["thread_id"], "packaged", input={"count": 1})
         others.append((other["thread_id"], created["run_id"]))
+    # Created last, so its step_two is still asleep when the kill comes, however long
+    # creating the others took on a loaded machine (they may still be running: that is the load).
+    thread = await client.threads.create()
+    counted = await client.runs.create(
+        thread["thread_id"], "counted", input={}, config={"configurable": {"delay": 4, "log_path": str(log_path)}}
+    )
     return {"thread_id": thread["thread_id"], "run_id": counted["run_id"]}, others
 
 

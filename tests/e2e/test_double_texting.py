@@ -109,8 +109,10 @@ def test_cancel_without_wait_is_accepted_and_bulk_cancel_stops_pending_runs(url:
         thread = await client.threads.create()
         running = await client.runs.create(thread["thread_id"], "slow", input={}, config=SLOW)
         queued = [await client.runs.create(thread["thread_id"], "slow", input={}, config=QUICK) for _ in range(2)]
-        response = httpx.post(f"{url}/threads/{thread['thread_id']}/runs/{running['run_id']}/cancel")
+        # The queue first: once the running run is stopped, the worker holding the thread
+        # starts the next queued run within milliseconds, before a second request could stop it.
         await client.runs.cancel_many(thread_id=thread["thread_id"], run_ids=[r["run_id"] for r in queued])
+        response = httpx.post(f"{url}/threads/{thread['thread_id']}/runs/{running['run_id']}/cancel")
         await wait_status(client, thread["thread_id"], running["run_id"], "interrupted")
         statuses = [(await client.runs.get(thread["thread_id"], r["run_id"]))["status"] for r in queued]
         return response.status_code, statuses
