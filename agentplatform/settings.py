@@ -167,8 +167,15 @@ THREAD_TTL_SWEEP_INTERVAL_S = env_float(
     "THREAD_TTL_SWEEP_INTERVAL_S", 60.0 * (read_ttl_sweep_minutes(LANGGRAPH_CONFIG) or 5)
 )
 
+# Workers commit checkpoints asynchronously; a run's terminal status is always a
+# synchronous commit, which makes them durable (see apps/graphs/checkpointer.py).
+CHECKPOINT_ASYNC_COMMIT = env_bool("CHECKPOINT_ASYNC_COMMIT", True)
+
 # Celery: Redis broker, no result backend (run results live in PostgreSQL).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+if CELERY_BROKER_URL.startswith("redis://"):
+    # Kombu's Redis transport, sharing one client per channel (see apps/core/broker.py).
+    CELERY_BROKER_TRANSPORT = "apps.core.broker:Transport"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -179,9 +186,11 @@ RUNS_QUEUE = env_str("RUNS_QUEUE", "runs")
 CELERY_TASK_DEFAULT_QUEUE = RUNS_QUEUE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Task events, so Flower (and `celery events`) can show the fleet.
-CELERY_WORKER_SEND_TASK_EVENTS = True
-CELERY_TASK_SEND_SENT_EVENT = True
+# Task events cost a Redis PUBLISH and a JSON encode per event, three per run in the
+# worker and one in the API: ~17% of a worker's CPU on trivial runs (py-spy). Off by
+# default; Flower switches workers' events on by itself (its `enable_events`).
+CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_TASK_EVENTS", False)
+CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-runs": {"task": "runs.sweep", "schedule": SWEEP_INTERVAL_S, "options": {"expires": SWEEP_INTERVAL_S}},

@@ -13,6 +13,11 @@ Protocol:
    that found the lock taken: the releaser then dispatches what they left.
 4. If the holder dies, the key expires after `ttl`; the database constraint
    `one_running_run_per_thread` still forbids two running runs meanwhile.
+5. Dispatching a run raises the wake flag and checks for the lock in one Lua
+   call (`wake_holder`): if a worker holds it, no task is sent, because that
+   holder either takes the flag in its claim loop or at release (step 3) and
+   runs or dispatches what arrived. So a busy thread's queued runs cost no
+   Celery message each.
 """
 
 import secrets
@@ -34,6 +39,11 @@ end
 return redis.call('getdel', KEYS[2])
 """
 
+WAKE_HOLDER_SCRIPT = """
+redis.call('set', KEYS[2], '1', 'px', ARGV[1])
+return redis.call('exists', KEYS[1])
+"""
+
 
 def lock_key(thread_id: str) -> str:
     return f"lock:thread:{thread_id}"
@@ -41,6 +51,12 @@ def lock_key(thread_id: str) -> str:
 
 def wake_key(thread_id: str) -> str:
     return f"wake:thread:{thread_id}"
+
+
+def wake_holder(client: redis.Redis, thread_id: str) -> bool:
+    """Raise the thread's wake flag; True if a worker holds its lock (and so will act on the flag)."""
+    ttl_ms = int(settings.THREAD_LOCK_TTL_S * 4000)
+    return bool(client.eval(WAKE_HOLDER_SCRIPT, 2, lock_key(thread_id), wake_key(thread_id), ttl_ms))
 
 
 class ThreadLock:

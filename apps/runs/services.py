@@ -29,7 +29,7 @@ from apps.core.redis import get_redis
 from apps.graphs.checkpointer import delete_run_checkpoints, get_sync_checkpointer
 from apps.runs import executor, webhooks
 from apps.runs.lockkeeper import lock_keeper
-from apps.runs.locks import ThreadLock
+from apps.runs.locks import ThreadLock, wake_holder
 from apps.runs.models import IN_FLIGHT_STATUSES, MultitaskStrategy, Run, RunStatus
 from apps.runs.signals import clear_cancel, send_cancel
 from apps.runs.streams import append_end, stream_key
@@ -152,8 +152,9 @@ def _run_kwargs(payload: dict[str, Any], temporary: bool) -> dict[str, Any]:
 
 
 def dispatch_run(run_id: uuid.UUID, thread_id: uuid.UUID, delay_s: float = 0) -> None:
-    """Send the execution task. If the broker is down the run stays pending in
-    PostgreSQL and the sweeper dispatches it once Redis is back.
+    """Send the execution task, unless a worker holding the thread's lock will run it
+    (see `wake_holder`). If the broker is down the run stays pending in PostgreSQL
+    and the sweeper dispatches it once Redis is back.
 
     A delayed run (after_seconds) is sent with a countdown when the delay is
     short; a long one is left to the sweeper, which dispatches runs once due
@@ -165,6 +166,8 @@ def dispatch_run(run_id: uuid.UUID, thread_id: uuid.UUID, delay_s: float = 0) ->
     if delay_s > settings.DELAYED_DISPATCH_MAX_S:
         return
     try:
+        if not delay_s and wake_holder(get_redis(), str(thread_id)):
+            return
         execute_run.apply_async(args=[str(run_id), str(thread_id)], countdown=delay_s or None, retry=False)
     except (RedisError, OperationalError) as exc:
         logger.warning("could not dispatch run %s (%s); the sweeper will", run_id, exc)
@@ -359,6 +362,9 @@ WITH claimed AS (
     RETURNING *
 )
 SELECT claimed.*, a.graph_id AS a_graph_id, a.config AS a_config, a.context AS a_context,
+    -- Commit without waiting for the WAL flush (~3 ms here): a claim lost to a PostgreSQL
+    -- crash only puts the run back to pending; the terminal status is a synchronous commit.
+    set_config('synchronous_commit', 'off', true) AS async_commit,
     EXISTS (
         SELECT 1 FROM runs_run r
         WHERE r.thread_id = claimed.thread_id AND r.status = 'pending' AND r.run_id <> claimed.run_id

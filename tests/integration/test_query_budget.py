@@ -3,7 +3,7 @@
 Creating (5): assistant lookup, BEGIN, thread UPDATE (takes the row lock), run
 INSERT, COMMIT. Executing (2): one claim statement,
 one finish statement, and no per-run reads after it (the wake-flag protocol
-replaces them).
+replaces them). The checkpointer's statements (its own pool) have their own budget.
 """
 
 import pytest
@@ -17,6 +17,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 CREATE_BUDGET = 5
 EXECUTE_BUDGET = 2
+# The checkpointer's own statements for a one-node graph (9): two reads (the checkpoint
+# the run starts from, the final state), three checkpoint upserts and four upserts of
+# their blobs and the node's writes.
+CHECKPOINTER_BUDGET = 9
 
 HELLO = {"messages": [{"role": "user", "content": "hello"}]}
 
@@ -34,3 +38,31 @@ def test_create_and_execute_stay_within_their_query_budgets(assistants, no_dispa
     statements = [q["sql"].split()[0] for q in created.captured_queries]
     assert len(created.captured_queries) <= CREATE_BUDGET, statements
     assert len(executed.captured_queries) <= EXECUTE_BUDGET, [q["sql"][:80] for q in executed.captured_queries]
+
+
+def test_the_checkpointer_stays_within_its_statement_budget(assistants, no_dispatch, monkeypatch) -> None:
+    import psycopg
+
+    statements: list[str] = []
+    execute, executemany = psycopg.AsyncCursor.execute, psycopg.AsyncCursor.executemany
+
+    async def counted_execute(self, query, *args, **kwargs):
+        statements.append(str(query).split()[0])
+        return await execute(self, query, *args, **kwargs)
+
+    async def counted_executemany(self, query, params_seq, *args, **kwargs):
+        params_seq = list(params_seq)
+        statements.extend(str(query).split()[0] for _ in params_seq)
+        return await executemany(self, query, params_seq, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncCursor, "execute", counted_execute)
+    monkeypatch.setattr(psycopg.AsyncCursor, "executemany", counted_executemany)
+    thread = create_thread()
+    services.create_run({"assistant_id": "packaged", "input": {"count": 1}}, thread.thread_id)  # warm the pool
+    no_dispatch.deliver()
+    statements.clear()
+
+    run = services.create_run({"assistant_id": "packaged", "input": {"count": 1}}, thread.thread_id)
+    services.execute_thread_runs(str(run.run_id), str(thread.thread_id))
+
+    assert 0 < len(statements) <= CHECKPOINTER_BUDGET, statements

@@ -1,0 +1,53 @@
+"""A run created while a worker holds its thread's lock costs no Celery message: the holder runs it."""
+
+import pytest
+
+from apps.core.redis import get_redis
+from apps.runs import services
+from apps.runs.locks import ThreadLock
+from apps.runs.models import Run, RunStatus
+from apps.threads.services import create_thread
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Task messages the broker would have received."""
+    messages: list[list[str]] = []
+    monkeypatch.setattr(
+        "apps.runs.tasks.execute_run.apply_async", lambda args, **_: messages.append(list(args)), raising=True
+    )
+    return messages
+
+
+def test_a_run_of_an_idle_thread_is_sent_to_the_broker(assistants, sent) -> None:
+    thread = create_thread()
+    run = services.create_run({"assistant_id": "packaged", "input": {"count": 1}}, thread.thread_id)
+    assert sent == [[str(run.run_id), str(thread.thread_id)]]
+
+
+def test_a_run_of_a_locked_thread_wakes_the_holder_instead(assistants, sent) -> None:
+    thread = create_thread()
+    holder = ThreadLock(get_redis(), str(thread.thread_id))
+    assert holder.acquire()
+    run = services.create_run({"assistant_id": "packaged", "input": {"count": 1}}, thread.thread_id)
+    assert sent == []
+    # The holder's claim loop would take the flag; at release it must still see it.
+    assert holder.release_and_take_wake_flag() is True
+    services._dispatch_leftover(str(thread.thread_id))
+    assert sent == [[str(run.run_id), str(thread.thread_id)]]
+
+
+def test_the_holder_runs_what_arrived_while_it_held_the_lock(assistants, sent) -> None:
+    thread = create_thread()
+    holder = ThreadLock(get_redis(), str(thread.thread_id))
+    assert holder.acquire()
+    payload = {"assistant_id": "packaged", "input": {"count": 1}}
+    runs = [services.create_run(dict(payload), thread.thread_id) for _ in range(3)]
+    holder.release_and_take_wake_flag()
+    # One message for the first run; the worker that takes the lock claims all three.
+    services.execute_thread_runs(str(runs[0].run_id), str(thread.thread_id))
+    statuses = set(Run.objects.filter(thread=thread).values_list("status", flat=True))
+    assert statuses == {RunStatus.SUCCESS}
+    assert sent == []
