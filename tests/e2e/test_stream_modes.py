@@ -120,3 +120,40 @@ def test_subgraphs_endpoint_and_subgraph_streaming(url: str) -> None:
         assert (await client.threads.get_state(thread_id))["values"] == {"steps": ["inner", "outer"]}
 
     run(main())
+
+
+def test_debug_tasks_and_checkpoints_modes(url: str) -> None:
+    async def main() -> None:
+        parts = await stream_parts(url, "uncompiled", ["debug", "tasks", "checkpoints"], thread=True)
+        by_event: dict[str, list] = {}
+        for part in parts:
+            by_event.setdefault(part.event, []).append(part.data)
+        assert {"debug", "tasks", "checkpoints"} <= set(by_event)
+        assert {d["type"] for d in by_event["debug"]} >= {"checkpoint", "task", "task_result"}
+        started = [t for t in by_event["tasks"] if "input" in t]
+        finished = [t for t in by_event["tasks"] if "result" in t]
+        assert [t["name"] for t in started] == [t["name"] for t in finished] == ["greet"]
+        assert by_event["checkpoints"][-1]["values"]["messages"][-1]["type"] == "ai"
+
+    run(main())
+
+
+def test_assistant_and_run_context_and_xray_graph(url: str) -> None:
+    async def main() -> None:
+        client = get_client(url=url)
+        ada = await client.assistants.create("contextual", context={"name": "Ada"})
+        schemas = await client.assistants.get_schemas(ada["assistant_id"])
+        assert "name" in schemas["context_schema"]["properties"]
+        assert ada["context"] == {"name": "Ada"}
+        result = await client.runs.wait(None, ada["assistant_id"], input={"steps": []})
+        assert result["steps"] == ["I am Ada"]
+        overridden = await client.runs.wait(None, ada["assistant_id"], input={"steps": []}, context={"name": "Bob"})
+        assert overridden["steps"] == ["I am Bob"]
+
+        nested = (await client.assistants.search(graph_id="nested"))[0]["assistant_id"]
+        flat = {node["id"] for node in (await client.assistants.get_graph(nested))["nodes"]}
+        deep = {node["id"] for node in (await client.assistants.get_graph(nested, xray=True))["nodes"]}
+        assert "inner" in flat and "inner:inner_step" not in flat
+        assert "inner:inner_step" in deep
+
+    run(main())
