@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.runs",
     "apps.crons",
     "apps.store",
+    "apps.mcp",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
+    path("", include("apps.mcp.urls")),
     path("", include("apps.assistants.urls")),
     path("", include("apps.threads.urls")),
     # Before the runs routes: `threads/<id>/runs/crons` would otherwise match `runs/<run_id>`.

@@ -6,7 +6,7 @@ polling PostgreSQL (which is consulted only when a stream is missing).
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -118,8 +118,14 @@ async def wait_for_end(run_id: str, fresh: bool = False) -> dict[str, Any]:
     raise RuntimeError("run stream ended without an end entry")
 
 
-async def wait_body(run_id: str, fresh: bool = False) -> AsyncIterator[bytes]:
-    """A JSON body with the run's output, sent once the run ends.
+def output_json(end: dict[str, Any]) -> bytes:
+    return dumps(end["output"])
+
+
+async def wait_body(
+    run_id: str, fresh: bool = False, render: Callable[[dict[str, Any]], bytes] = output_json
+) -> AsyncIterator[bytes]:
+    """A JSON body made by `render` from the run's end payload (by default its output), sent once the run ends.
 
     The status line and headers go out at once (200); a run that fails still
     answers 200 with `{"__error__": {...}}`, as upstream does.
@@ -134,7 +140,7 @@ async def wait_body(run_id: str, fresh: bool = False) -> AsyncIterator[bytes]:
             if done:
                 break
             yield WAIT_KEEPALIVE
-        yield dumps(waiter.result()["output"])
+        yield render(waiter.result())
     finally:
         if not waiter.done():
             waiter.cancel()
