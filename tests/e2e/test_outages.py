@@ -64,26 +64,29 @@ def test_postgres_outage_is_503_and_the_api_recovers_by_itself(tmp_path: Path) -
 def test_redis_restart_loses_no_run_and_leaves_none_stuck(tmp_path: Path) -> None:
     redis_server = EmbeddedRedis(tmp_path / "redis")
     redis_url = redis_server.start()
-    with live_server(tmp_path, REDIS_URL=redis_url, **FAST_RECOVERY) as server:
+    try:
+        with live_server(tmp_path, REDIS_URL=redis_url, **FAST_RECOVERY) as server:
 
-        async def create(graph: str, config: dict) -> tuple[str, str]:
-            client = get_client(url=server.url)  # one per event loop
-            thread = await client.threads.create()
-            created = await client.runs.create(thread["thread_id"], graph, input={}, config=config)
-            return thread["thread_id"], created["run_id"]
+            async def create(graph: str, config: dict) -> tuple[str, str]:
+                client = get_client(url=server.url)  # one per event loop
+                thread = await client.threads.create()
+                created = await client.runs.create(thread["thread_id"], graph, input={}, config=config)
+                return thread["thread_id"], created["run_id"]
 
-        slow = run(create("slow", {"configurable": {"delay": 3}}))
-        redis_server.stop()
-        # While Redis is down runs are still accepted: PostgreSQL holds them.
-        during = [run(create("slow", {"configurable": {"delay": 0.01}})) for _ in range(3)]
-        time.sleep(2)
-        redis_server.start()
+            slow = run(create("slow", {"configurable": {"delay": 3}}))
+            redis_server.stop()
+            # While Redis is down runs are still accepted: PostgreSQL holds them.
+            during = [run(create("slow", {"configurable": {"delay": 0.01}})) for _ in range(3)]
+            time.sleep(2)
+            redis_server.start()
 
-        async def statuses() -> list[str]:
-            fresh = get_client(url=server.url)
-            return [(await fresh.runs.get(t, r))["status"] for t, r in [slow, *during]]
+            async def statuses() -> list[str]:
+                fresh = get_client(url=server.url)
+                return [(await fresh.runs.get(t, r))["status"] for t, r in [slow, *during]]
 
-        wait_for(lambda: run(statuses()) == ["success"] * 4, timeout_s=120, interval_s=1)
+            wait_for(lambda: run(statuses()) == ["success"] * 4, timeout_s=120, interval_s=1)
+    finally:
+        redis_server.stop()  # the restarted one too: no server outlives the test
 
 
 def test_api_keys_through_the_sdk(tmp_path: Path) -> None:
