@@ -173,11 +173,6 @@ def _thread_exists(thread_id: str) -> bool:
     return Thread.objects.filter(pk=thread_id).exists()
 
 
-async def _in_flight(run_id: str) -> bool:
-    run = await _load_run(run_id)
-    return run is not None and not run.is_terminal
-
-
 async def _run_in_progress(client: Any, fields: dict[bytes, bytes]) -> bool:
     run_id = fields[b"r"].decode()
     return await last_end_entry(client, run_id) is None and await stream_exists(client, run_id)
@@ -213,7 +208,7 @@ async def _one_run(
         yield sse_frame("metadata", start, f"{thread_entry}/0-0")
     async for entry in read_entries(client, run_id, after, settings.SSE_HEARTBEAT_S):
         if entry is None:
-            if not await stream_exists(client, run_id) and not await _in_flight(run_id):
+            if await _finished_without_stream(run_id) is not None:
                 return
             yield KEEPALIVE_COMMENT
         elif entry.is_end:

@@ -22,6 +22,12 @@ from apps.runs.serializers import (
 )
 from apps.threads.services import get_thread
 
+# Query and header of the endpoints that join a stream already going (a run's, a thread's).
+JOIN_STREAM_PARAMETERS = [
+    OpenApiParameter("stream_mode", str, many=True),
+    OpenApiParameter("Last-Event-ID", str, "header"),
+]
+
 
 def run_path(run: Run) -> str:
     return f"/threads/{run.thread_id}/runs/{run.run_id}"
@@ -165,7 +171,7 @@ class RunJoinStreamView(ApiView):
     auth_actions = {"GET": "read"}
 
     @extend_schema(
-        parameters=[OpenApiParameter("stream_mode", str, many=True), OpenApiParameter("Last-Event-ID", str, "header")],
+        parameters=JOIN_STREAM_PARAMETERS,
         responses={(200, "text/event-stream"): str},
         summary="Join Run Stream",
     )
@@ -191,7 +197,7 @@ class ThreadStreamView(ApiView):
     auth_actions = {"GET": "read"}
 
     @extend_schema(
-        parameters=[OpenApiParameter("stream_mode", str, many=True), OpenApiParameter("Last-Event-ID", str, "header")],
+        parameters=JOIN_STREAM_PARAMETERS,
         responses={(200, "text/event-stream"): str},
         summary="Join Thread Stream",
     )

@@ -166,6 +166,14 @@ def mark_thread_busy(thread_id: uuid.UUID) -> None:
     Thread.objects.filter(pk=thread_id).update(status=ThreadStatus.BUSY, updated_at=timezone.now())
 
 
+# What LangGraph raises for a state update that does not fit the graph (unknown node, bad values).
+GRAPH_REFUSALS = (InvalidUpdateError, ValueError, KeyError)
+
+
+def _refused(exc: Exception) -> BadRequest:
+    return BadRequest(str(exc).strip("'\""))  # a KeyError's message comes quoted
+
+
 def _graph_for_update(thread: Thread) -> Any:
     graph = _graph_of(thread)
     if graph is None:
@@ -201,8 +209,8 @@ def update_thread_state(
         graph = _graph_for_update(thread)
         try:
             new_config = graph.update_state(_graph_config(thread, checkpoint), values, as_node=as_node)
-        except (InvalidUpdateError, ValueError, KeyError) as exc:
-            raise BadRequest(str(exc).strip("'\"")) from exc
+        except GRAPH_REFUSALS as exc:
+            raise _refused(exc) from exc
         _record_state(thread, graph.get_state(_graph_config(thread)))
     configurable = checkpoint_json(new_config)
     return {
@@ -217,9 +225,9 @@ def _apply_supersteps(thread: Thread, supersteps: list[dict]) -> None:
     steps = [[StateUpdate(u.get("values"), u.get("as_node")) for u in step["updates"]] for step in supersteps]
     try:
         graph.bulk_update_state(_graph_config(thread), steps)
-    except (InvalidUpdateError, ValueError, KeyError) as exc:
+    except GRAPH_REFUSALS as exc:
         get_sync_checkpointer().delete_thread(str(thread.thread_id))  # the row goes with the transaction
-        raise BadRequest(str(exc).strip("'\"")) from exc
+        raise _refused(exc) from exc
     _record_state(thread, graph.get_state(_graph_config(thread)))
 
 
