@@ -81,8 +81,13 @@ def get_assistant(assistant_id: uuid.UUID | str) -> Assistant:
 
 def resolve_assistant(assistant_id_or_graph_id: str) -> Assistant:
     """An assistant by UUID, or a graph id meaning that graph's default assistant."""
+    return get_assistant(resolve_assistant_id(assistant_id_or_graph_id))
+
+
+def resolve_assistant_id(assistant_id_or_graph_id: str) -> uuid.UUID:
+    """The UUID an assistant reference means, without reading it (raises InvalidInput for an unknown graph)."""
     try:
-        assistant_uuid = uuid.UUID(str(assistant_id_or_graph_id))
+        return uuid.UUID(str(assistant_id_or_graph_id))
     except ValueError:
         registry = get_registry()
         if assistant_id_or_graph_id not in registry:
@@ -90,8 +95,7 @@ def resolve_assistant(assistant_id_or_graph_id: str) -> Assistant:
                 f"Invalid assistant: '{assistant_id_or_graph_id}'. Must be either a valid assistant UUID "
                 f"or one of the registered graphs: {', '.join(registry.ids())}"
             ) from None
-        assistant_uuid = default_assistant_id(assistant_id_or_graph_id)
-    return get_assistant(assistant_uuid)
+        return default_assistant_id(assistant_id_or_graph_id)
 
 
 def patch_assistant(assistant_id: uuid.UUID, changes: dict[str, Any]) -> Assistant:

@@ -21,9 +21,8 @@ from psycopg.types.json import Jsonb
 from redis.exceptions import RedisError
 
 from apps.assistants.models import Assistant
-from apps.assistants.services import resolve_assistant
+from apps.assistants.services import get_assistant, resolve_assistant, resolve_assistant_id
 from apps.core.errors import Conflict, NotFound
-from apps.core.expressions import JSONBMerge
 from apps.core.logcontext import run_context
 from apps.core.redis import get_redis
 from apps.graphs.checkpointer import delete_run_checkpoints, get_sync_checkpointer
@@ -72,18 +71,18 @@ def create_run(payload: dict[str, Any], thread_id: uuid.UUID | None = None) -> R
     Dispatches the execution task after commit.
     Raises NotFound (assistant, thread), Conflict (reject strategy).
     """
-    assistant = resolve_assistant(payload["assistant_id"])
+    assistant_id = resolve_assistant_id(payload["assistant_id"])
     strategy = payload.get("multitask_strategy") or MultitaskStrategy.ENQUEUE
     with transaction.atomic():
         if thread_id is None:
-            thread_id = _create_temporary_thread(payload, assistant)
+            thread_id = _create_temporary_thread(payload, get_assistant(assistant_id))
         else:
-            _take_thread(thread_id, assistant, create=payload.get("if_not_exists") == "create")
+            _take_thread(thread_id, assistant_id, create=payload.get("if_not_exists") == "create")
         _apply_multitask_strategy(thread_id, strategy)
         delay_s = payload.get("after_seconds") or 0
         run = Run.objects.create(
             thread_id=thread_id,
-            assistant=assistant,
+            assistant_id=assistant_id,
             metadata=payload.get("metadata") or {},
             kwargs=_run_kwargs(payload, temporary=payload.get("temporary", False)),
             multitask_strategy=strategy,
@@ -113,18 +112,31 @@ def _create_temporary_thread(payload: dict[str, Any], assistant: Assistant) -> u
     return thread.thread_id
 
 
-def _take_thread(thread_id: uuid.UUID, assistant: Assistant, create: bool) -> None:
-    """Mark the thread busy (which row-locks it until commit); create it if asked."""
-    changes = {"metadata": JSONBMerge("metadata", _thread_metadata(assistant)), "status": ThreadStatus.BUSY}
-    if Thread.objects.filter(pk=thread_id).update(updated_at=timezone.now(), **changes):
-        return
+# Mark the thread busy (which row-locks it until commit) and record its graph, in the
+# statement that also proves the assistant exists: one round trip on the hot path.
+TAKE_THREAD_SQL = """
+UPDATE threads_thread t SET updated_at = now(), status = 'busy',
+    metadata = t.metadata || jsonb_build_object('graph_id', a.graph_id, 'assistant_id', a.assistant_id::text)
+FROM assistants_assistant a
+WHERE t.thread_id = %s AND a.assistant_id = %s
+"""
+
+
+def _take_thread(thread_id: uuid.UUID, assistant_id: uuid.UUID, create: bool) -> None:
+    """Mark the thread busy for the assistant's graph; create it if asked. Raises NotFound."""
+    with connection.cursor() as cursor:
+        cursor.execute(TAKE_THREAD_SQL, [thread_id, assistant_id])
+        if cursor.rowcount:
+            return
+    assistant = get_assistant(assistant_id)  # NotFound names the assistant first, as before
     if not create:
         raise NotFound(f"Thread with ID {thread_id} not found")
     try:
         with transaction.atomic():
             Thread.objects.create(thread_id=thread_id, status=ThreadStatus.BUSY, metadata=_thread_metadata(assistant))
     except IntegrityError:  # created concurrently by another request: take that one
-        Thread.objects.filter(pk=thread_id).update(updated_at=timezone.now(), **changes)
+        with connection.cursor() as cursor:
+            cursor.execute(TAKE_THREAD_SQL, [thread_id, assistant_id])
 
 
 def _apply_multitask_strategy(thread_id: uuid.UUID, strategy: str) -> None:

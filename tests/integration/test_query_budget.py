@@ -1,7 +1,7 @@
 """A run costs a bounded number of Django SQL statements (the checkpointer's own are separate).
 
-Creating (5): assistant lookup, BEGIN, thread UPDATE (takes the row lock), run
-INSERT, COMMIT. Executing (2): one claim statement,
+Creating (4): BEGIN, thread UPDATE (takes the row lock and proves the assistant
+exists), run INSERT, COMMIT. Executing (2): one claim statement,
 one finish statement, and no per-run reads after it (the wake-flag protocol
 replaces them). The checkpointer's statements (its own pool) have their own budget.
 """
@@ -15,7 +15,7 @@ from apps.threads.services import create_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CREATE_BUDGET = 5
+CREATE_BUDGET = 4
 EXECUTE_BUDGET = 2
 # The checkpointer's own statements for a one-node graph (9): two reads (the checkpoint
 # the run starts from, the final state), three checkpoint upserts and four upserts of
