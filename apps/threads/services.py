@@ -1,9 +1,10 @@
 """Threads: the ORM row plus the graph state the checkpointer keeps for it."""
 
 import uuid
+from contextlib import nullcontext
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from langgraph.errors import InvalidUpdateError
@@ -34,8 +35,12 @@ def create_thread(
     `ttl` is `{"ttl_minutes", "ttl_strategy"}` as retention.TTLField parses it.
     `supersteps` pre-populate the thread's history (LangGraph's bulk_update_state)."""
     thread_id = thread_id or uuid.uuid4()
+    # A plain create is one INSERT, its own transaction (no BEGIN/COMMIT round trips);
+    # supersteps join it in one, and inside a caller's transaction a savepoint keeps
+    # a duplicate id from breaking that transaction.
+    atomic = transaction.atomic() if supersteps or connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with atomic:
             thread = Thread.objects.create(
                 thread_id=thread_id, metadata=metadata or {}, is_temporary=is_temporary, **(ttl or {})
             )
