@@ -1,8 +1,9 @@
 """The per-thread Redis lock that serializes a thread's runs across the fleet.
 
 Protocol:
-1. A worker about to execute a run of thread T does `SET lock:thread:T <token> NX PX ttl`.
-   Failing that, another worker is executing one of T's runs; this worker returns
+1. A worker about to execute a run of thread T does `SET lock:thread:T <token> NX PX ttl`
+   (and clears T's wake flag if that succeeds: it is about to claim). Failing that,
+   another worker is executing one of T's runs; this worker returns
    at once (it never waits holding a slot): the holder starts T's next pending
    run when it finishes.
 2. While the run executes, a heartbeat renews the expiry, but only if the key
@@ -10,20 +11,28 @@ Protocol:
 3. Release deletes the key only if it still holds our token (Lua compare-and-delete),
    so a worker whose lock expired cannot free a lock another worker now owns.
    The same script reads-and-clears the thread's wake flag, raised by workers
-   that found the lock taken: the releaser then dispatches what they left.
+   that found the lock taken: the releaser then takes the lock again and claims
+   what they left (or, if someone else took it meanwhile, that one does).
 4. If the holder dies, the key expires after `ttl`; the database constraint
    `one_running_run_per_thread` still forbids two running runs meanwhile.
 5. Dispatching a run raises the wake flag and checks for the lock in one Lua
    call (`wake_holder`): if a worker holds it, no task is sent, because that
-   holder either takes the flag in its claim loop or at release (step 3) and
-   runs or dispatches what arrived. So a busy thread's queued runs cost no
-   Celery message each.
+   holder sees the flag at release (step 3) and claims what arrived. So a busy
+   thread's queued runs cost no Celery message each.
 """
 
 import secrets
 
 import redis
 from django.conf import settings
+
+ACQUIRE_SCRIPT = """
+if redis.call('set', KEYS[1], ARGV[1], 'nx', 'px', ARGV[2]) then
+    redis.call('del', KEYS[2])
+    return 1
+end
+return 0
+"""
 
 RENEW_SCRIPT = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -68,7 +77,9 @@ class ThreadLock:
         self.ttl_ms = int((ttl_s or settings.THREAD_LOCK_TTL_S) * 1000)
 
     def acquire(self) -> bool:
-        return bool(self.client.set(self.key, self.token, nx=True, px=self.ttl_ms))
+        """Take the lock; taking it also clears the wake flag, since the new holder
+        claims every pending run anyway (one round trip for both)."""
+        return bool(self.client.eval(ACQUIRE_SCRIPT, 2, self.key, self.wake, self.token, self.ttl_ms))
 
     def renew(self) -> bool:
         """Extend the expiry; False means we lost the lock."""
@@ -81,9 +92,6 @@ class ThreadLock:
     def raise_wake_flag(self) -> None:
         """Tell the holder that a run arrived while it held the lock."""
         self.client.set(self.wake, b"1", px=self.ttl_ms * 4)
-
-    def take_wake_flag(self) -> bool:
-        return self.client.getdel(self.wake) is not None
 
     def owned(self) -> bool:
         value = self.client.get(self.key)

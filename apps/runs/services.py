@@ -321,37 +321,46 @@ def delete_run(thread_id: uuid.UUID, run_id: uuid.UUID) -> None:
 def execute_thread_runs(run_id: str, thread_id: str) -> None:
     """Execute the thread's pending runs, oldest first, while holding its lock.
 
-    1. Take the per-thread lock. If another worker holds it, raise the
-       thread's wake flag and try once more: either we get the lock now, or
-       the holder still had it after the flag went up and will see the flag
-       (step 3). No worker slot ever waits for a busy thread.
+    1. Take the per-thread lock (which clears the thread's wake flag). If another
+       worker holds it, raise the wake flag and try once more: either we get the
+       lock now, or the holder still had it after the flag went up and will see
+       the flag at release (step 3). No worker slot ever waits for a busy thread.
     2. Claim the oldest pending run (one compare-and-set UPDATE), execute it,
-       record its outcome. Claim again while the claim saw more pending runs
-       or the wake flag says one arrived; a duplicate delivery claims nothing.
-    3. Release the lock and read-and-clear the wake flag in one Lua call; if
-       a run arrived after our last claim, dispatch the oldest pending one.
+       record its outcome; claim again while the claim saw more pending runs.
+       A duplicate delivery claims nothing.
+    3. Release the lock and read-and-clear the wake flag in one Lua call. If a
+       run arrived meanwhile, take the lock again and go back to 2; failing
+       that, whoever took it claims the run.
     """
     lock = ThreadLock(get_redis(), thread_id)
     if not lock.acquire():
         lock.raise_wake_flag()
         if not lock.acquire():
             return
+    while True:
+        woken = _claim_and_execute_while_holding(lock, thread_id)
+        if not woken or _shutting_down or not lock.acquire():
+            break
+    if _shutting_down:  # what this worker no longer claims goes to another one
+        _dispatch_leftover(thread_id)
+
+
+def _claim_and_execute_while_holding(lock: ThreadLock, thread_id: str) -> bool:
+    """Step 2 of execute_thread_runs, then release; True if the wake flag was up at release."""
     lock_keeper.hold(lock)
     try:
-        lock.take_wake_flag()
         while not _shutting_down and (run := claim_next_run(thread_id)) is not None:
             lock_keeper.hold_run(run.run_id)
             try:
                 _execute_claimed(run)
             finally:
                 lock_keeper.drop_run(run.run_id)
-            if not run.has_more and not lock.take_wake_flag():
+            if not run.has_more:
                 break
     finally:
         lock_keeper.drop(lock)
         woken = _release(lock)
-    if woken or _shutting_down:
-        _dispatch_leftover(thread_id)
+    return woken
 
 
 def _release(lock: ThreadLock) -> bool:

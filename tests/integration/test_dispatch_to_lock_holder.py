@@ -51,3 +51,26 @@ def test_the_holder_runs_what_arrived_while_it_held_the_lock(assistants, sent) -
     statuses = set(Run.objects.filter(thread=thread).values_list("status", flat=True))
     assert statuses == {RunStatus.SUCCESS}
     assert sent == []
+
+
+def test_a_run_created_while_the_holder_executes_is_claimed_after_its_release(
+    assistants, sent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    thread = create_thread()
+    payload = {"assistant_id": "packaged", "input": {"count": 1}}
+    first = services.create_run(dict(payload), thread.thread_id)
+    sent.clear()
+    execute = services._execute_claimed
+    arrived: list[Run] = []
+
+    def execute_and_meanwhile_receive_a_run(run: Run) -> None:
+        if not arrived:  # arrives after the claim saw no other pending run
+            arrived.append(services.create_run(dict(payload), thread.thread_id))
+        execute(run)
+
+    monkeypatch.setattr(services, "_execute_claimed", execute_and_meanwhile_receive_a_run)
+    services.execute_thread_runs(str(first.run_id), str(thread.thread_id))
+    statuses = dict(Run.objects.filter(thread=thread).values_list("run_id", "status"))
+    assert statuses == {first.run_id: RunStatus.SUCCESS, arrived[0].run_id: RunStatus.SUCCESS}
+    assert sent == []  # the holder took the lock again instead of a message
+    assert not get_redis().exists(ThreadLock(get_redis(), str(thread.thread_id)).key)
