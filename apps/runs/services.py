@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, JSONField
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 from psycopg.types.json import Jsonb
@@ -401,19 +401,35 @@ def claim_next_run(thread_id: str) -> Run | None:
     """
     try:
         # Autocommit: the single statement is its own transaction.
-        claimed = list(Run.objects.raw(CLAIM_SQL, [settings.RUN_LEASE_S, thread_id]))
+        with connection.cursor() as cursor:
+            cursor.execute(CLAIM_SQL, [settings.RUN_LEASE_S, thread_id])
+            row = cursor.fetchone()
+            columns = [column.name for column in cursor.description or ()]
     except IntegrityError:
         return None  # one_running_run_per_thread: another worker runs this thread
-    if not claimed:
+    if row is None:
         return None
-    run = claimed[0]
+    claimed = dict(zip(columns, row, strict=True))
+    # A plain cursor and from_db: RawQuerySet's per-row column mapping cost ~0.3 ms per claim.
+    run = Run.from_db(connection.alias, RUN_ATTNAMES, [_db_value(field, claimed) for field in RUN_FIELDS])
+    run.has_more = claimed["has_more"]
+    run.async_commit = claimed["async_commit"]  # how the claim committed ("off": without the WAL flush)
     run.assistant = Assistant(
         assistant_id=run.assistant_id,
-        graph_id=run.a_graph_id,
-        config=_json_column(run.a_config),
-        context=_json_column(run.a_context),
+        graph_id=claimed["a_graph_id"],
+        config=_json_column(claimed["a_config"]),
+        context=_json_column(claimed["a_context"]),
     )
     return run
+
+
+RUN_FIELDS = Run._meta.concrete_fields
+RUN_ATTNAMES = [field.attname for field in RUN_FIELDS]
+
+
+def _db_value(field: Any, row: dict[str, Any]) -> Any:
+    value = row[field.column]
+    return _json_column(value) if isinstance(field, JSONField) else value
 
 
 def _json_column(value: Any) -> Any:
