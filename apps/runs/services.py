@@ -14,7 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, JSONField
+from django.db.models import BooleanField, F, JSONField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 from psycopg.types.json import Jsonb
@@ -23,6 +24,7 @@ from redis.exceptions import RedisError
 from apps.assistants.models import Assistant
 from apps.assistants.services import get_assistant, resolve_assistant, resolve_assistant_id
 from apps.core.errors import Conflict, NotFound
+from apps.core.expressions import JSONBMerge
 from apps.core.logcontext import run_context
 from apps.core.redis import get_redis
 from apps.graphs.checkpointer import delete_run_checkpoints, get_sync_checkpointer
@@ -112,22 +114,15 @@ def _create_temporary_thread(payload: dict[str, Any], assistant: Assistant) -> u
     return thread.thread_id
 
 
-# Mark the thread busy (which row-locks it until commit) and record its graph, in the
-# statement that also proves the assistant exists: one round trip on the hot path.
-TAKE_THREAD_SQL = """
-UPDATE threads_thread t SET updated_at = now(), status = 'busy',
-    metadata = t.metadata || jsonb_build_object('graph_id', a.graph_id, 'assistant_id', a.assistant_id::text)
-FROM assistants_assistant a
-WHERE t.thread_id = %s AND a.assistant_id = %s
-"""
-
-
 def _take_thread(thread_id: uuid.UUID, assistant_id: uuid.UUID, create: bool) -> None:
-    """Mark the thread busy for the assistant's graph; create it if asked. Raises NotFound."""
-    with connection.cursor() as cursor:
-        cursor.execute(TAKE_THREAD_SQL, [thread_id, assistant_id])
-        if cursor.rowcount:
-            return
+    """Mark the thread busy (which row-locks it until commit) for the assistant's graph;
+    create it if asked. Raises NotFound.
+
+    One UPDATE also proves the assistant exists (its graph id is a subquery), and
+    the thread's scoped manager keeps it to threads the request's user may see.
+    """
+    if _mark_busy(thread_id, assistant_id):
+        return
     assistant = get_assistant(assistant_id)  # NotFound names the assistant first, as before
     if not create:
         raise NotFound(f"Thread with ID {thread_id} not found")
@@ -135,8 +130,24 @@ def _take_thread(thread_id: uuid.UUID, assistant_id: uuid.UUID, create: bool) ->
         with transaction.atomic():
             Thread.objects.create(thread_id=thread_id, status=ThreadStatus.BUSY, metadata=_thread_metadata(assistant))
     except IntegrityError:  # created concurrently by another request: take that one
-        with connection.cursor() as cursor:
-            cursor.execute(TAKE_THREAD_SQL, [thread_id, assistant_id])
+        _mark_busy(thread_id, assistant_id)
+
+
+# The assistant's graph for the thread's metadata, and the proof that the assistant exists.
+ASSISTANT_GRAPH_SQL = (
+    "SELECT jsonb_build_object('graph_id', graph_id, 'assistant_id', assistant_id::text) "
+    "FROM assistants_assistant WHERE assistant_id = %s"
+)
+ASSISTANT_EXISTS_SQL = "EXISTS (SELECT 1 FROM assistants_assistant WHERE assistant_id = %s)"
+
+
+def _mark_busy(thread_id: uuid.UUID, assistant_id: uuid.UUID) -> bool:
+    graph = RawSQL(ASSISTANT_GRAPH_SQL, [assistant_id], output_field=JSONField())
+    exists = RawSQL(ASSISTANT_EXISTS_SQL, [assistant_id], output_field=BooleanField())
+    updated = Thread.objects.filter(exists, pk=thread_id).update(
+        updated_at=timezone.now(), status=ThreadStatus.BUSY, metadata=JSONBMerge("metadata", graph)
+    )
+    return bool(updated)
 
 
 def _apply_multitask_strategy(thread_id: uuid.UUID, strategy: str) -> None:
