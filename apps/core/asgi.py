@@ -8,21 +8,27 @@ iterators that Django consumes in the event loop anyway, so:
 
 1. the whole chain runs as sync code in one hop, on a fixed pool of request
    threads (REQUEST_THREADS, reused: no thread start per request);
-2. the request's database connection goes back to the pool at the end of that
+2. the request_started signal, and for a response already in memory its close()
+   (request_finished), run in that same hop too: Django runs each in a hop of its
+   own, on one shared thread that every concurrent request queues for;
+3. the request's database connection goes back to the pool at the end of that
    hop, in the thread that took it;
-3. a client's disconnect is also reported to the request itself (see
+4. a client's disconnect is also reported to the request itself (see
    apps/core/disconnect.py for why Django's own cancellation is not enough).
 """
 
+import asyncio
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core import signals
 from django.core.exceptions import RequestAborted
-from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import set_urlconf
+from django.urls import set_script_prefix, set_urlconf
 
 from apps.core.disconnect import current_request, mark_client_gone
 
@@ -39,6 +45,44 @@ class SyncChainASGIHandler(ASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         await self.handle(scope, receive, send)
+
+    async def handle(self, scope: dict, receive: object, send: object) -> None:
+        """Django's ASGIHandler.handle, minus its separate hops for request_started and close()."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            await self.send_response(error_response, send)
+            await self._close(error_response)
+            return
+        listening = asyncio.create_task(self.listen_for_disconnect(receive))
+        responding = asyncio.create_task(self._respond_and_send(request, send))
+        await asyncio.wait([listening, responding], return_when=asyncio.FIRST_COMPLETED)
+        for task in (listening, responding):  # as Django: the listener first, then the response
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RequestAborted):
+                await task
+        if responding.cancelled():
+            await signals.request_finished.asend(sender=self.__class__)
+        else:  # (had it raised, awaiting it above raised too)
+            await self._close(responding.result())
+        body_file.close()
+
+    async def _respond_and_send(self, request: HttpRequest, send: object) -> HttpResponseBase:
+        response = await self.run_get_response(request)
+        with contextlib.suppress(asyncio.CancelledError):  # the client went away while we sent
+            await self.send_response(response, send)
+        return response
+
+    async def _close(self, response: HttpResponseBase) -> None:
+        """close() fires request_finished; a response built in memory was closed in its hop."""
+        if not response.closed:
+            await sync_to_async(response.close, thread_sensitive=False, executor=self.executor)()
 
     def create_request(self, scope: dict, body_file: object) -> tuple:
         request, error_response = super().create_request(scope, body_file)
@@ -61,7 +105,11 @@ class SyncChainASGIHandler(ASGIHandler):
 
     def _respond(self, request: HttpRequest) -> HttpResponseBase:
         set_urlconf(settings.ROOT_URLCONF)
+        signals.request_started.send(sender=self.__class__, scope=request.scope)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            if not response.streaming:
+                response.close()  # its content is in memory already; closing fires request_finished
+            return response
         finally:
             close_old_connections()
