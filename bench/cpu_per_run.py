@@ -1,6 +1,6 @@
 """Where the CPU of one background run goes, by process kind: API, worker, PostgreSQL, Redis, client.
 
-    .venv/bin/python -m bench.cpu_per_run [--threads 50] [--runs-per-thread 10] [--workers 1]
+    .venv/bin/python -m bench.cpu_per_run [--threads 50] [--runs-per-thread 10] [--workers N] [--wait]
 
 Starts our server on the embedded default, creates the threads, then reads every
 process's CPU time (/proc/<pid>/stat) around the background-runs benchmark and
@@ -58,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=50)
     parser.add_argument("--runs-per-thread", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: manage.py dev's)")
     parser.add_argument("--wait", action="store_true", help="runs.wait at concurrency 8 instead of create + join")
     args = parser.parse_args()
     runs = args.threads * args.runs_per_thread

@@ -41,8 +41,8 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def ours(workers: int = 1, jobs_per_worker: int = 10, api_processes: int = 1) -> Iterator[str]:
-    """Our server on the embedded default, in a throwaway data folder."""
+def ours(workers: int | None = None, jobs_per_worker: int = 10, api_processes: int = 1) -> Iterator[str]:
+    """Our server on the embedded default, in a throwaway data folder (workers: dev's default when None)."""
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ours-"))
     port, log = free_port(), data_dir / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -51,9 +51,11 @@ def ours(workers: int = 1, jobs_per_worker: int = 10, api_processes: int = 1) ->
     env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     argv = [
         sys.executable, "manage.py", "dev", "--port", str(port), "--data-dir", str(data_dir / "data"),
-        "--config", str(BENCH_APP / "langgraph.json"), "--workers", str(workers),
+        "--config", str(BENCH_APP / "langgraph.json"),
         "--jobs-per-worker", str(jobs_per_worker), "--api-processes", str(api_processes),
     ]  # fmt: skip
+    if workers is not None:
+        argv += ["--workers", str(workers)]
     process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
