@@ -41,8 +41,12 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def ours(workers: int | None = None, jobs_per_worker: int = 10, api_processes: int = 1) -> Iterator[str]:
-    """Our server on the embedded default, in a throwaway data folder (workers: dev's default when None)."""
+def ours(
+    workers: int | None = None, jobs_per_worker: int = 10, api_processes: int = 1, repo: Path = REPO
+) -> Iterator[str]:
+    """Our server on the embedded default, in a throwaway data folder (workers: dev's default when None).
+
+    `repo`: the checkout to run (bench.compare_builds runs an older build this way)."""
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ours-"))
     port, log = free_port(), data_dir / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -56,7 +60,7 @@ def ours(workers: int | None = None, jobs_per_worker: int = 10, api_processes: i
     ]  # fmt: skip
     if workers is not None:
         argv += ["--workers", str(workers)]
-    process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(argv, cwd=repo, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ok(url, process, log)
