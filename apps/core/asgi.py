@@ -19,7 +19,10 @@ iterators that Django consumes in the event loop anyway, so:
 
 import asyncio
 import contextlib
+import functools
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -31,6 +34,8 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix, set_urlconf
 
 from apps.core.disconnect import current_request, mark_client_gone
+
+T = TypeVar("T")
 
 
 class SyncChainASGIHandler(ASGIHandler):
@@ -113,3 +118,21 @@ class SyncChainASGIHandler(ASGIHandler):
             return response
         finally:
             close_old_connections()
+
+
+def database_sync_to_async(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """sync_to_async for ORM work done outside a request's hop (streams, disconnect callbacks).
+
+    The connection goes back to the pool afterwards, as at the end of a request:
+    otherwise each executor thread would keep one checked out for good (and keep
+    it even once broken, since only request signals discard broken connections).
+    """
+
+    @functools.wraps(func)
+    def call_and_release(*args: Any, **kwargs: Any) -> T:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(call_and_release, thread_sensitive=False)

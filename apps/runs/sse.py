@@ -9,9 +9,9 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from apps.core.asgi import database_sync_to_async
 from apps.core.jsonutil import dumps
 from apps.core.redis import get_async_redis
 from apps.runs.models import Run
@@ -48,7 +48,7 @@ def _wanted(entry: StreamEntry, modes: set[str] | None) -> bool:
     return _mode_of(entry.event) in modes
 
 
-@sync_to_async
+@database_sync_to_async
 def _load_run(run_id: str) -> Run | None:
     return Run.objects.filter(pk=run_id).first()
 
@@ -64,7 +64,7 @@ async def _finished_without_stream(run_id: str) -> dict[str, Any] | None:
     if run is None:
         return {"status": "error", "output": None, "error": {"error": "NotFound", "message": "run was deleted"}}
     if run.is_terminal:
-        return await sync_to_async(run_outcome_from_db)(run)
+        return await database_sync_to_async(run_outcome_from_db)(run)
     return None
 
 
@@ -166,7 +166,7 @@ def _split_thread_event_id(last_event_id: str | None) -> tuple[str, str] | None:
     return thread_entry, run_entry
 
 
-@sync_to_async
+@database_sync_to_async
 def _thread_exists(thread_id: str) -> bool:
     from apps.threads.models import Thread
 

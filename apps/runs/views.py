@@ -1,12 +1,12 @@
 import uuid
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.asgi import database_sync_to_async
 from apps.core.disconnect import on_client_gone, until_client_gone
 from apps.core.errors import InvalidInput, NotFound
 from apps.core.views import ApiView
@@ -37,7 +37,7 @@ def cancel_if_client_leaves(request: Request, run: Run) -> None:
     """on_disconnect="cancel": if the client hangs up before the run ends, cancel the run."""
 
     async def cancel() -> None:
-        await sync_to_async(services.cancel_abandoned_run, thread_sensitive=False)(run.thread_id, run.run_id)
+        await database_sync_to_async(services.cancel_abandoned_run)(run.thread_id, run.run_id)
 
     on_client_gone(request._request, cancel)
 
