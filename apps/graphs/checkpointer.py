@@ -122,10 +122,13 @@ DELETE_RUN_CHECKPOINTS_SQL = [
 
 def delete_run_checkpoints(thread_id: str, run_id: str) -> None:
     """Remove every checkpoint a run wrote, in one transaction (rollback)."""
-    pool = get_sync_checkpointer().conn
-    with pool.connection() as conn, conn.transaction():
-        for statement in DELETE_RUN_CHECKPOINTS_SQL:
-            conn.execute(statement, {"thread_id": thread_id, "run_id": run_id})
+    _execute_in_one_transaction(DELETE_RUN_CHECKPOINTS_SQL, {"thread_id": thread_id, "run_id": run_id})
+
+
+def _execute_in_one_transaction(statements: list[str], params: dict[str, str]) -> list[int]:
+    """Run our statements on the checkpointer's pool, all or nothing; their row counts."""
+    with get_sync_checkpointer().conn.connection() as conn, conn.transaction():
+        return [conn.execute(statement, params).rowcount for statement in statements]
 
 
 # `copy_thread` is declared by BaseCheckpointSaver but not implemented by the
@@ -154,10 +157,7 @@ COPY_THREAD_CHECKPOINTS_SQL = [
 
 def copy_thread_checkpoints(source_thread_id: str, target_thread_id: str) -> None:
     """Copy a thread's whole checkpoint history to another thread id, in one transaction."""
-    pool = get_sync_checkpointer().conn
-    with pool.connection() as conn, conn.transaction():
-        for statement in COPY_THREAD_CHECKPOINTS_SQL:
-            conn.execute(statement, {"source": source_thread_id, "target": target_thread_id})
+    _execute_in_one_transaction(COPY_THREAD_CHECKPOINTS_SQL, {"source": source_thread_id, "target": target_thread_id})
 
 
 # `keep_latest` (thread prune and TTL): of each checkpoint namespace of the thread only
@@ -187,14 +187,9 @@ def keep_latest_checkpoint(thread_id: str) -> int:
 
     Returns how many checkpoints were deleted.
     """
-    pool = get_sync_checkpointer().conn
-    deleted = 0
-    with pool.connection() as conn, conn.transaction():
-        for index, statement in enumerate(KEEP_LATEST_CHECKPOINT_SQL):
-            cursor = conn.execute(statement, {"thread_id": thread_id})
-            if index == 1:
-                deleted = cursor.rowcount
-    return deleted
+    params = {"thread_id": thread_id}
+    _writes, checkpoints_deleted, _blobs = _execute_in_one_transaction(KEEP_LATEST_CHECKPOINT_SQL, params)
+    return checkpoints_deleted
 
 
 THREAD_STORAGE_SQL = {
