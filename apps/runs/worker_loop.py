@@ -7,12 +7,50 @@ and a running graph is an asyncio task that can be cancelled mid-node.
 """
 
 import asyncio
+import functools
 import os
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from langgraph.checkpoint.postgres.base import BasePostgresSaver
+
 T = TypeVar("T")
+
+# langgraph-checkpoint-postgres's (de)serialisation helpers, which its async saver
+# hands to a thread with asyncio.to_thread (several times per run).
+CHECKPOINT_SERIALIZERS = frozenset({"_dump_blobs", "_load_blobs", "_dump_writes", "_load_writes"})
+
+
+def _is_checkpoint_serializer(fn: Callable[..., Any]) -> bool:
+    """`fn` as asyncio.to_thread submits it: partial(context.run, target, *args)."""
+    if not isinstance(fn, functools.partial) or not fn.args:
+        return False
+    target = fn.args[0]
+    return isinstance(getattr(target, "__self__", None), BasePostgresSaver) and (
+        getattr(target, "__name__", "") in CHECKPOINT_SERIALIZERS
+    )
+
+
+class RunLoopExecutor(ThreadPoolExecutor):
+    """The run loop's default executor: checkpoint (de)serialisation runs inline, the rest on threads.
+
+    A thread hop (submit, wake a thread, wake the loop again) cost more CPU than
+    serialising a typical run's state, and under the GIL the serialiser cannot run
+    in parallel with the loop anyway. Everything else (a graph's sync nodes, which
+    may block on I/O) still gets a thread.
+    """
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        if not _is_checkpoint_serializer(fn):
+            return super().submit(fn, *args, **kwargs)
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the awaiting coroutine, as a thread's would be
+            future.set_exception(exc)
+        return future
 
 
 class RunLoop:
@@ -27,6 +65,7 @@ class RunLoop:
             with self._lock:
                 if self._loop is None or self._pid != os.getpid():
                     loop = asyncio.new_event_loop()
+                    loop.set_default_executor(RunLoopExecutor(thread_name_prefix="run-loop-executor"))
                     thread = threading.Thread(target=loop.run_forever, name="run-loop", daemon=True)
                     thread.start()
                     self._loop, self._pid = loop, os.getpid()
