@@ -19,6 +19,7 @@ from apps.runs.streams import (
     READ_BATCH,
     StreamEntry,
     last_end_entry,
+    read_end,
     read_entries,
     stream_exists,
     thread_stream_key,
@@ -110,12 +111,14 @@ async def wait_for_end(run_id: str, fresh: bool = False) -> dict[str, Any]:
         payload = await _finished_without_stream(run_id)
         if payload is not None:
             return payload
-    async for entry in read_entries(client, run_id, "0", settings.SSE_HEARTBEAT_S):
-        if entry is not None and entry.is_end:
-            return entry.end_payload()
-        if entry is None and (payload := await _finished_without_stream(run_id)) is not None:
+    while (end := await read_end(client, run_id, settings.SSE_HEARTBEAT_S)) is None:
+        # Idle: the end may sit only on the run's stream (written by an older build),
+        # or the run ended so long ago that its streams expired.
+        if (end := await last_end_entry(client, run_id)) is not None:
+            break
+        if (payload := await _finished_without_stream(run_id)) is not None:
             return payload
-    raise RuntimeError("run stream ended without an end entry")
+    return end.end_payload()
 
 
 def output_json(end: dict[str, Any]) -> bytes:

@@ -24,6 +24,11 @@ def stream_key(run_id: str) -> str:
     return f"run:{run_id}:events"
 
 
+def end_key(run_id: str) -> str:
+    """A one-entry stream holding only the run's end: what runs.wait and join block on."""
+    return f"run:{run_id}:end"
+
+
 def thread_stream_key(thread_id: str) -> str:
     """The runs a thread started, in order: what `GET /threads/{id}/stream` follows."""
     return f"thread:{thread_id}:runs"
@@ -60,11 +65,17 @@ async def append_event(client: aioredis.Redis, run_id: str, event: str, data: An
 
 
 def append_end(client: redis.Redis, run_id: str, payload: dict[str, Any]) -> None:
-    """Close a run's stream; the stream then expires after RUN_STREAM_TTL_S."""
-    key = stream_key(run_id)
+    """Close a run's stream, and write its end key; both expire after RUN_STREAM_TTL_S.
+
+    Waiters block on the end key alone: woken once, by the end, not by each event
+    the run streams before it (and without parsing them). One pipeline, one round trip.
+    """
+    key, data = stream_key(run_id), dumps(payload)
     pipe = client.pipeline(transaction=False)
-    pipe.xadd(key, {"e": END_EVENT, "d": dumps(payload)}, maxlen=settings.RUN_STREAM_MAXLEN, approximate=True)
+    pipe.xadd(key, {"e": END_EVENT, "d": data}, maxlen=settings.RUN_STREAM_MAXLEN, approximate=True)
     pipe.expire(key, settings.RUN_STREAM_TTL_S)
+    pipe.xadd(end_key(run_id), {"e": END_EVENT, "d": data})
+    pipe.expire(end_key(run_id), settings.RUN_STREAM_TTL_S)
     pipe.execute()
 
 
@@ -94,6 +105,12 @@ async def read_entries(
             yield entry
             if entry.is_end:
                 return
+
+
+async def read_end(client: aioredis.Redis, run_id: str, block_s: float) -> StreamEntry | None:
+    """The run's end entry, waiting up to `block_s` for it; None if it did not come."""
+    response = await client.xread({end_key(run_id): "0"}, count=1, block=max(1, int(block_s * 1000)))
+    return _decode(*response[0][1][0]) if response else None
 
 
 async def stream_exists(client: aioredis.Redis, run_id: str) -> bool:
