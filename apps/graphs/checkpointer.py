@@ -66,12 +66,22 @@ def setup_checkpointer_tables() -> None:
         saver.setup()
 
 
+# A saver serialises every operation behind one instance lock (`saver.lock`), which
+# guards a single shared connection; on a pool each operation checks out its own, so
+# the lock only made a process's concurrent runs (or request threads) queue for each
+# other's checkpoint round trips (langgraph issue #7259). A semaphore as wide as the
+# pool takes its place: operations run side by side, never more than the pool holds.
+
+
 def get_sync_checkpointer() -> PostgresSaver:
     global _sync_saver
     if _sync_saver is None:
         with _sync_lock:
             if _sync_saver is None:
-                _sync_saver = PostgresSaver(open_sync_pool(settings.CHECKPOINTER_POOL_SIZE))
+                pool = open_sync_pool(settings.CHECKPOINTER_POOL_SIZE)
+                saver = PostgresSaver(pool)
+                saver.lock = threading.BoundedSemaphore(pool.max_size)
+                _sync_saver = saver
     return _sync_saver
 
 
@@ -80,7 +90,9 @@ async def get_async_checkpointer() -> AsyncPostgresSaver:
     loop = asyncio.get_running_loop()
     saver = _async_savers.get(loop)
     if saver is None:
-        saver = AsyncPostgresSaver(await open_async_pool(settings.CHECKPOINTER_POOL_SIZE, WORKER_CONNECTION_KWARGS))
+        pool = await open_async_pool(settings.CHECKPOINTER_POOL_SIZE, WORKER_CONNECTION_KWARGS)
+        saver = AsyncPostgresSaver(pool)
+        saver.lock = asyncio.BoundedSemaphore(pool.max_size)
         _async_savers[loop] = saver
     return saver
 
