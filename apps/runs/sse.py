@@ -104,21 +104,20 @@ async def wait_for_end(run_id: str, fresh: bool = False) -> dict[str, Any]:
     before its stream existed; skip the look-ups for an already-ended run.
     """
     client = get_async_redis()
-    if not fresh:
-        end = await last_end_entry(client, run_id)
-        if end is not None:
-            return end.end_payload()
-        payload = await _finished_without_stream(run_id)
-        if payload is not None:
-            return payload
+    if not fresh and (payload := await _ended_without_end_key(client, run_id)) is not None:
+        return payload
     while (end := await read_end(client, run_id, settings.SSE_HEARTBEAT_S)) is None:
-        # Idle: the end may sit only on the run's stream (written by an older build),
-        # or the run ended so long ago that its streams expired.
-        if (end := await last_end_entry(client, run_id)) is not None:
-            break
-        if (payload := await _finished_without_stream(run_id)) is not None:
+        if (payload := await _ended_without_end_key(client, run_id)) is not None:
             return payload
     return end.end_payload()
+
+
+async def _ended_without_end_key(client: Any, run_id: str) -> dict[str, Any] | None:
+    """The end payload of a run that ended where the end key cannot tell: on its
+    stream alone (written by an older build), or so long ago that its streams expired."""
+    if (end := await last_end_entry(client, run_id)) is not None:
+        return end.end_payload()
+    return await _finished_without_stream(run_id)
 
 
 def output_json(end: dict[str, Any]) -> bytes:
