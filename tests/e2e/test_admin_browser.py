@@ -3,6 +3,7 @@
 import shutil
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from langgraph_sdk import get_client
@@ -66,7 +67,8 @@ def test_operator_logs_in_lists_runs_and_cancels_one(tmp_path: Path) -> None:
             driver.find_element(By.NAME, "username").send_keys("operator")
             driver.find_element(By.NAME, "password").send_keys("correct-horse")
             driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-            wait_for(lambda: "/admin/runs/run/" in driver.current_url, timeout_s=10)
+            # The login page's own URL names the list too (?next=...): wait for the path itself.
+            wait_for(lambda: urlsplit(driver.current_url).path == "/admin/runs/run/", timeout_s=10)
             assert run_id in driver.page_source
             assert "running" in driver.page_source
 
