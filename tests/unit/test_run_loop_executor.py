@@ -5,9 +5,10 @@ import threading
 from typing import Any
 
 import pytest
+import uvloop
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
-from apps.runs.worker_loop import RunLoopExecutor
+from apps.runs.worker_loop import RunLoop, RunLoopExecutor
 
 
 class ThreadRecordingSaver(AsyncPostgresSaver):
@@ -71,3 +72,14 @@ def test_a_serialiser_error_reaches_the_awaiting_coroutine() -> None:
         assert saver.threads["_load_writes"] == loop_thread
 
     asyncio.run(on_loop_with_run_loop_executor(scenario))
+
+
+def test_the_run_loop_is_uvloop_and_serialises_checkpoints_inline() -> None:
+    async def probe() -> tuple[type, int, int]:
+        saver = ThreadRecordingSaver()
+        await asyncio.to_thread(saver._dump_writes, "t", "", "c", "task", "", [("text", "hi")])
+        return type(asyncio.get_running_loop()), saver.threads["_dump_writes"], threading.get_ident()
+
+    loop_class, serialiser_thread, loop_thread = RunLoop().run(probe())
+    assert issubclass(loop_class, uvloop.Loop)
+    assert serialiser_thread == loop_thread
