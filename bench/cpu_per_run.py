@@ -1,11 +1,13 @@
 """Where the CPU of one background run goes, by process kind: API, worker, PostgreSQL, Redis, client.
 
-    .venv/bin/python -m bench.cpu_per_run [--threads 50] [--runs-per-thread 10] [--workers N] [--wait]
+    .venv/bin/python -m bench.cpu_per_run [--threads 50] [--runs-per-thread 10] [--workers N] [--wait] [--upstream]
 
 Starts our server on the embedded default, creates the threads, then reads every
 process's CPU time (/proc/<pid>/stat) around the background-runs benchmark and
-prints milliseconds of CPU per run by kind. Run it on a quiet machine: processes
-are grouped by command line, not by parentage (embedded PostgreSQL daemonizes).
+prints milliseconds of CPU per run by kind. `--upstream` measures upstream's
+`langgraph dev` the same way afterwards (one process: API, queue and in-memory
+checkpoints). Run it on a quiet machine: processes are grouped by command line,
+not by parentage (embedded PostgreSQL daemonizes).
 """
 
 import argparse
@@ -16,12 +18,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench.servers import ours
+from bench.servers import ours, upstream
 from bench.suite import background_throughput, wait_latencies
 
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 KINDS = (
     ("agentplatform worker", "worker"),
+    ("langgraph dev", "upstream"),
     ("agentplatform beat", "beat"),
     ("uvicorn", "api"),
     ("postgres", "postgresql"),
@@ -54,23 +57,16 @@ def cpu_by_kind() -> dict[str, float]:
     return totals
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=50)
-    parser.add_argument("--runs-per-thread", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: manage.py dev's)")
-    parser.add_argument("--wait", action="store_true", help="runs.wait at concurrency 8 instead of create + join")
-    args = parser.parse_args()
+def measure(url: str, args: argparse.Namespace) -> None:
     runs = args.threads * args.runs_per_thread
-    with ours(workers=args.workers) as url:
-        asyncio.run(background_throughput(url, 8, 2))  # warm up: imports, pools, graph compilation
-        time.sleep(1)
-        before, started = cpu_by_kind(), time.monotonic()
-        if args.wait:
-            asyncio.run(wait_latencies(url, 8, runs))
-        else:
-            asyncio.run(background_throughput(url, args.threads, args.runs_per_thread))
-        elapsed, after = time.monotonic() - started, cpu_by_kind()
+    asyncio.run(background_throughput(url, 8, 2))  # warm up: imports, pools, graph compilation
+    time.sleep(1)
+    before, started = cpu_by_kind(), time.monotonic()
+    if args.wait:
+        asyncio.run(wait_latencies(url, 8, runs))
+    else:
+        asyncio.run(background_throughput(url, args.threads, args.runs_per_thread))
+    elapsed, after = time.monotonic() - started, cpu_by_kind()
     spent = {kind: after[kind] - before.get(kind, 0.0) for kind in after}
     what = "runs.wait calls (concurrency 8)" if args.wait else "background runs (create + join)"
     print(f"== {runs} {what}: {runs / elapsed:.1f} runs/s, {elapsed:.1f} s wall")
@@ -79,6 +75,24 @@ def main() -> None:
         if seconds > 0:
             print(f"      {kind:14s} {seconds * 1000 / runs:6.2f} ms")
     print(f"      {'total':14s} {sum(spent.values()) * 1000 / runs:6.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=50)
+    parser.add_argument("--runs-per-thread", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: manage.py dev's)")
+    parser.add_argument("--wait", action="store_true", help="runs.wait at concurrency 8 instead of create + join")
+    parser.add_argument("--upstream", action="store_true", help="then measure upstream's langgraph dev too")
+    args = parser.parse_args()
+    print("ours (manage.py dev)")
+    with ours(workers=args.workers) as url:
+        measure(url, args)
+    if args.upstream:
+        with upstream() as url:
+            if url:
+                print("upstream langgraph dev")
+                measure(url, args)
 
 
 if __name__ == "__main__":
