@@ -125,8 +125,8 @@ async def execute(spec: RunSpec) -> RunOutcome:
     publisher = EventPublisher(get_async_redis(), spec.run_id, spec.thread_id, spec.attempt)
     try:
         graph = await _prepare_graph(spec)
-        await _stream_graph(graph, spec, publisher)
-        outcome = await _final_outcome(graph, spec)
+        last_checkpoint = await _stream_graph(graph, spec, publisher)
+        outcome = _outcome_of_finished_graph(last_checkpoint) or await _final_outcome(graph, spec)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -157,10 +157,14 @@ async def _earlier_attempt_progress(graph: Any, spec: RunSpec) -> str | None:
     return "resume" if snapshot.next else "done"
 
 
-async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) -> None:
+async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) -> dict[str, Any] | None:
+    """Stream the graph, publishing the requested modes; return the root graph's last checkpoint
+    as LangGraph's `checkpoints` mode gives it (always streamed: it is the final state for free)."""
     requested = set(spec.stream_modes)
     kwargs: dict[str, Any] = {
-        "stream_mode": list(dict.fromkeys(LANGGRAPH_MODES[m] for m in spec.stream_modes if m != "events")),
+        "stream_mode": list(
+            dict.fromkeys([*(LANGGRAPH_MODES[m] for m in spec.stream_modes if m != "events"), "checkpoints"])
+        ),
         "subgraphs": spec.subgraphs,
         "interrupt_before": spec.interrupt_before,
         "interrupt_after": spec.interrupt_after,
@@ -173,7 +177,7 @@ async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) ->
     config, run_input = spec.config, graph_input(spec)
     progress = await _earlier_attempt_progress(graph, spec)
     if progress == "done":  # running it again would repeat its side effects
-        return
+        return None
     if progress == "resume":
         configurable = {k: v for k, v in config["configurable"].items() if k != "checkpoint_id"}
         config, run_input = {**config, "configurable": configurable}, None
@@ -182,12 +186,18 @@ async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) ->
     else:
         items = graph.astream(run_input, config, **kwargs)
     accumulator = MessageAccumulator() if "messages" in requested else None
+    last_checkpoint = None
     async for item in items:
         if spec.subgraphs:
             namespace, mode, chunk = item
         else:
             (mode, chunk), namespace = item, ()
+        if mode == "checkpoints":
+            last_checkpoint = chunk if not namespace else last_checkpoint
+            if "checkpoints" not in requested:
+                continue
         _publish_chunk(publisher, requested, accumulator, mode, tuple(namespace), chunk)
+    return last_checkpoint
 
 
 def _publish_chunk(
@@ -225,6 +235,20 @@ async def state_after_cancel(spec: RunSpec, outcome: RunOutcome) -> RunOutcome:
     settled = await _final_outcome(graph, spec)
     outcome.values, outcome.interrupts = settled.values, settled.interrupts
     return outcome
+
+
+def _outcome_of_finished_graph(last_checkpoint: dict[str, Any] | None) -> RunOutcome | None:
+    """The outcome of a graph that ran to its end, from its last streamed checkpoint, or None
+    when that does not tell (the graph stopped with tasks left: interrupted, drained).
+
+    LangGraph streams a checkpoint with `next` empty only once no task is left, with
+    the values `aget_state` would read back; a task-less state holds no interrupt. This
+    spares the common run a checkpoint read and its deserialisation (~0.55 ms of the
+    worker's CPU in-process, 20% of a trivial run's graph and checkpoints).
+    """
+    if last_checkpoint is None or last_checkpoint["next"]:
+        return None
+    return RunOutcome(status="success", thread_status="idle", values=normalize(last_checkpoint["values"]))
 
 
 async def _final_outcome(graph: Any, spec: RunSpec) -> RunOutcome:
