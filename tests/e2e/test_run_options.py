@@ -41,8 +41,8 @@ def test_after_seconds_delays_the_start(url: str) -> None:
 
 async def wait_for_status(client, thread_id: str, run_id: str, status: str, timeout_s: float = 15.0) -> None:
     deadline = time.monotonic() + timeout_s
-    while (await client.runs.get(thread_id, run_id))["status"] != status:
-        assert time.monotonic() < deadline, f"run never became {status}"
+    while (seen := (await client.runs.get(thread_id, run_id))["status"]) != status:
+        assert time.monotonic() < deadline, f"run never became {status}: still {seen}"
         await asyncio.sleep(0.1)
 
 
