@@ -193,7 +193,8 @@ async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) ->
         else:
             (mode, chunk), namespace = item, ()
         if mode == "checkpoints":
-            last_checkpoint = chunk if not namespace else last_checkpoint
+            if not namespace:  # the root graph's, not a subgraph's
+                last_checkpoint = chunk
             if "checkpoints" not in requested:
                 continue
         _publish_chunk(publisher, requested, accumulator, mode, tuple(namespace), chunk)
