@@ -20,6 +20,7 @@ from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
 from apps.graphs.config import GraphConfigError, GraphSpec, LangGraphConfig, apply_environment, load_config
+from apps.graphs.embeddings import as_embeddings
 
 # The namespace upstream derives default assistant ids from, so an assistant id
 # that works against `langgraph dev` works here too.
@@ -132,8 +133,6 @@ def load_embeddings(config: LangGraphConfig) -> Any:
     """
     if config.store.index is None:
         return None
-    from apps.graphs.store import as_embeddings
-
     embed = config.store.index["embed"]
     spec = GraphSpec("store.index.embed", embed)
     target = _import_target(spec, config.base_dir) if spec.is_file or _names_python_object(embed) else embed

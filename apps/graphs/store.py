@@ -8,19 +8,17 @@ pgvector) and `ttl`. Expired items are never served, swept or not.
 """
 
 import asyncio
-import inspect
 import threading
 import weakref
-from typing import Any
 
 from django.conf import settings
-from langgraph.store.base import TTLConfig, ensure_embeddings
-from langgraph.store.base.embed import EmbeddingsLambda
+from langgraph.store.base import TTLConfig
 from langgraph.store.postgres import AsyncPostgresStore, PostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig
 from psycopg_pool import ConnectionPool
 
 from apps.graphs.checkpointer import database_conninfo, open_async_pool, open_sync_pool
+from apps.graphs.registry import get_registry
 
 # Minutes between sweeps of expired items when langgraph.json's store.ttl names none.
 DEFAULT_SWEEP_INTERVAL_MIN = 60.0
@@ -35,24 +33,7 @@ class StoreSetupError(Exception):
     """The database cannot hold the configured store (e.g. pgvector missing for `index`)."""
 
 
-class _SyncBridgedEmbeddings(EmbeddingsLambda):
-    """An async embed function that the API's sync views can call too (on a loop of their own)."""
-
-    def __init__(self, afunc: Any) -> None:
-        super().__init__(afunc)
-        self.func = lambda texts: asyncio.run(afunc(texts))
-
-
-def as_embeddings(target: Any) -> Any:
-    """A LangChain Embeddings for an Embeddings, a (sync or async) function, or a 'provider:model' string."""
-    if inspect.iscoroutinefunction(target):
-        return _SyncBridgedEmbeddings(target)
-    return ensure_embeddings(target)
-
-
 def index_config() -> PostgresIndexConfig | None:
-    from apps.graphs.registry import get_registry
-
     registry = get_registry()
     index = registry.config.store.index
     if index is None:
@@ -62,15 +43,11 @@ def index_config() -> PostgresIndexConfig | None:
 
 def ttl_config() -> TTLConfig:
     """langgraph.json's store.ttl; expired items are omitted from reads even before a sweep deletes them."""
-    from apps.graphs.registry import get_registry
-
     configured = get_registry().config.store.ttl or {}
     return TTLConfig(**configured, omit_expired=True)
 
 
 def sweep_interval_s() -> float:
-    from apps.graphs.registry import get_registry
-
     configured = (get_registry().config.store.ttl or {}).get("sweep_interval_minutes")
     return float(configured or DEFAULT_SWEEP_INTERVAL_MIN) * 60
 
