@@ -183,8 +183,8 @@ CHECKPOINT_ASYNC_COMMIT = env_bool("CHECKPOINT_ASYNC_COMMIT", True)
 # Celery: Redis broker, no result backend (run results live in PostgreSQL).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 if CELERY_BROKER_URL.startswith("redis://"):
-    # Kombu's Redis transport, sharing one client per channel (see apps/core/broker.py).
-    CELERY_BROKER_TRANSPORT = "apps.core.broker:Transport"
+    # Kombu's Redis transport, sharing one client per channel (see agentplatform/compat.py).
+    CELERY_BROKER_TRANSPORT = "agentplatform.compat:RedisTransport"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

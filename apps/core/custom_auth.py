@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from langgraph_sdk import Auth
 
+from agentplatform.compat import authenticate_handler, authorization_handler
 from apps.core.errors import DomainError
 
 # Reachable without authentication: the health check, the admin (staff login), assets, API docs.
@@ -104,12 +105,13 @@ class CustomAuthMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         auth = active_auth()
-        if auth is None or auth._authenticate_handler is None or request.path.startswith(EXEMPT_PREFIXES):
+        handler = None if auth is None else authenticate_handler(auth)
+        if handler is None or request.path.startswith(EXEMPT_PREFIXES):
             return self.get_response(request)
         try:
             user = as_user(
                 _call(
-                    auth._authenticate_handler,
+                    handler,
                     request=request,
                     path=request.path,
                     method=request.method,
@@ -131,13 +133,6 @@ class CustomAuthMiddleware:
             current_filters.reset(filters_token)
 
 
-def _handler_for(auth: Auth, resource: str, action: str) -> Callable | None:
-    for key in ((resource, action), (resource, "*"), ("*", action)):
-        if key in auth._handlers:
-            return auth._handlers[key][-1]
-    return auth._global_handlers[-1] if auth._global_handlers else None
-
-
 class HandlerDenied(DomainError):
     """An auth handler raised Auth.exceptions.HTTPException: its status and detail."""
 
@@ -154,7 +149,7 @@ def authorize(resource: str, action: str, value: dict[str, Any]) -> dict[str, An
     auth, user = active_auth(), current_user.get()
     if auth is None or user is None:
         return None
-    handler = _handler_for(auth, resource, action)
+    handler = authorization_handler(auth, resource, action)
     if handler is None:
         return None
     ctx = Auth.types.AuthContext(user=user, permissions=list(user.permissions), resource=resource, action=action)

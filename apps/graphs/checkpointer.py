@@ -17,6 +17,8 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from agentplatform.compat import widen_saver_lock
+
 CONNECTION_KWARGS = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
 # The worker's checkpoint writes commit without waiting for the WAL flush (a trivial
 # run writes three checkpoints plus their writes, each an fsync otherwise). Durability
@@ -66,13 +68,6 @@ def setup_checkpointer_tables() -> None:
         saver.setup()
 
 
-# A saver serialises every operation behind one instance lock (`saver.lock`), which
-# guards a single shared connection; on a pool each operation checks out its own, so
-# the lock only made a process's concurrent runs (or request threads) queue for each
-# other's checkpoint round trips (langgraph issue #7259). A semaphore as wide as the
-# pool takes its place: operations run side by side, never more than the pool holds.
-
-
 def get_sync_checkpointer() -> PostgresSaver:
     global _sync_saver
     if _sync_saver is None:
@@ -80,7 +75,7 @@ def get_sync_checkpointer() -> PostgresSaver:
             if _sync_saver is None:
                 pool = open_sync_pool(settings.CHECKPOINTER_POOL_SIZE)
                 saver = PostgresSaver(pool)
-                saver.lock = threading.BoundedSemaphore(pool.max_size)
+                widen_saver_lock(saver, pool.max_size)
                 _sync_saver = saver
     return _sync_saver
 
@@ -92,7 +87,7 @@ async def get_async_checkpointer() -> AsyncPostgresSaver:
     if saver is None:
         pool = await open_async_pool(settings.CHECKPOINTER_POOL_SIZE, WORKER_CONNECTION_KWARGS)
         saver = AsyncPostgresSaver(pool)
-        saver.lock = asyncio.BoundedSemaphore(pool.max_size)
+        widen_saver_lock(saver, pool.max_size)
         _async_savers[loop] = saver
     return saver
 

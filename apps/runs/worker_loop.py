@@ -10,7 +10,6 @@ cost 2.6-2.9 ms of CPU on it against 3.0-3.3 ms on asyncio's own loop.
 """
 
 import asyncio
-import functools
 import os
 import threading
 from collections.abc import Callable, Coroutine
@@ -18,23 +17,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import uvloop
-from langgraph.checkpoint.postgres.base import BasePostgresSaver
+
+from agentplatform.compat import is_checkpoint_serializer
 
 T = TypeVar("T")
-
-# langgraph-checkpoint-postgres's (de)serialisation helpers, which its async saver
-# hands to a thread with asyncio.to_thread (several times per run).
-CHECKPOINT_SERIALIZERS = frozenset({"_dump_blobs", "_load_blobs", "_dump_writes", "_load_writes"})
-
-
-def _is_checkpoint_serializer(fn: Callable[..., Any]) -> bool:
-    """`fn` as asyncio.to_thread submits it: partial(context.run, target, *args)."""
-    if not isinstance(fn, functools.partial) or not fn.args:
-        return False
-    target = fn.args[0]
-    return isinstance(getattr(target, "__self__", None), BasePostgresSaver) and (
-        getattr(target, "__name__", "") in CHECKPOINT_SERIALIZERS
-    )
 
 
 class RunLoopExecutor(ThreadPoolExecutor):
@@ -47,7 +33,7 @@ class RunLoopExecutor(ThreadPoolExecutor):
     """
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        if not _is_checkpoint_serializer(fn):
+        if not is_checkpoint_serializer(fn):
             return super().submit(fn, *args, **kwargs)
         future: Future[T] = Future()
         try:

@@ -1,0 +1,112 @@
+"""Every patch of another library's private code, in one place.
+
+Each is a measured win that no public API offers. Each relies on a detail a
+library may change in any release, so tests/unit/test_compat.py and
+tests/integration/test_compat_broker.py check, for each, that the detail is
+still there with the shape we expect and that the patch takes effect: an
+upgrade that breaks one fails those tests instead of silently undoing it.
+
+1. kombu's Redis channel keeps one client (`Channel._create_client`).
+2. langgraph-checkpoint-postgres's savers take a semaphore as wide as their pool
+   for their instance `lock`.
+3. langgraph-checkpoint-postgres's (de)serialisers are recognised by their names
+   (`_dump_blobs`, ...) when the async saver hands them to a thread.
+4. langgraph_sdk's `Auth` is read through its handler registries
+   (`_authenticate_handler`, `_handlers`, `_global_handlers`).
+"""
+
+import asyncio
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from kombu.transport import redis as kombu_redis
+from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.checkpoint.postgres.base import BasePostgresSaver
+from langgraph_sdk import Auth
+
+# 1. kombu ---------------------------------------------------------------------
+
+
+class RedisChannel(kombu_redis.Channel):
+    """Kombu's Redis channel, minus a client construction per broker command.
+
+    Kombu builds a new `redis.Redis` for every synchronous command it sends
+    (publish, the unacked bookkeeping at delivery, the ack). With redis-py 8 that
+    costs ~0.17 ms of Python each (a fresh table of ~200 response callbacks), a few
+    times per run in the worker and in the API. A client is only a thin handle on
+    the channel's connection pool and is safe to share between threads, so each
+    channel keeps one.
+    """
+
+    _shared_client: Any = None
+
+    def _create_client(self, asynchronous: bool = False) -> Any:
+        if asynchronous:
+            return super()._create_client(asynchronous=True)
+        client = self._shared_client
+        # A channel that reconnected has a new pool: the old handle would point at the dead one.
+        if client is None or client.connection_pool is not self.pool:
+            client = self._shared_client = super()._create_client()
+        return client
+
+
+class RedisTransport(kombu_redis.Transport):
+    """Selected by settings.CELERY_BROKER_TRANSPORT for `redis://` broker URLs."""
+
+    Channel = RedisChannel
+
+
+# 2. langgraph-checkpoint-postgres: the saver's lock ------------------------------
+
+
+def widen_saver_lock(saver: BasePostgresSaver, pool_size: int) -> None:
+    """Let up to `pool_size` operations of a pooled saver run at once.
+
+    A saver serialises every operation behind one instance lock (`saver.lock`), which
+    guards a single shared connection; on a pool each operation checks out its own, so
+    the lock only made a process's concurrent runs (or request threads) queue for each
+    other's checkpoint round trips (langgraph issue #7259). A semaphore as wide as the
+    pool takes its place: operations run side by side, never more than the pool holds.
+    """
+    if isinstance(saver, AsyncPostgresSaver):
+        saver.lock = asyncio.BoundedSemaphore(pool_size)
+    elif isinstance(saver, PostgresSaver):
+        saver.lock = threading.BoundedSemaphore(pool_size)
+    else:
+        raise TypeError(f"not a langgraph Postgres saver: {type(saver).__name__}")
+
+
+# 3. langgraph-checkpoint-postgres: the (de)serialisers, by name -------------------
+
+# The helpers its async saver hands to a thread with asyncio.to_thread (several times per run).
+CHECKPOINT_SERIALIZERS = frozenset({"_dump_blobs", "_load_blobs", "_dump_writes", "_load_writes"})
+
+
+def is_checkpoint_serializer(fn: Callable[..., Any]) -> bool:
+    """Whether `fn`, as asyncio.to_thread submits it (partial(context.run, target, *args)),
+    is one of a Postgres saver's checkpoint (de)serialisers."""
+    if not isinstance(fn, functools.partial) or not fn.args:
+        return False
+    target = fn.args[0]
+    return isinstance(getattr(target, "__self__", None), BasePostgresSaver) and (
+        getattr(target, "__name__", "") in CHECKPOINT_SERIALIZERS
+    )
+
+
+# 4. langgraph_sdk's Auth: its handler registries --------------------------------
+
+
+def authenticate_handler(auth: Auth) -> Callable | None:
+    """The function `@auth.authenticate` registered, if any."""
+    return auth._authenticate_handler
+
+
+def authorization_handler(auth: Auth, resource: str, action: str) -> Callable | None:
+    """The `@auth.on...` handler for this resource and action, most specific first, as upstream picks it."""
+    for key in ((resource, action), (resource, "*"), ("*", action)):
+        if key in auth._handlers:
+            return auth._handlers[key][-1]
+    return auth._global_handlers[-1] if auth._global_handlers else None
