@@ -5,11 +5,12 @@ import os
 import django
 from django.urls import get_resolver
 
+from agentplatform.gcfreeze import freeze_startup_objects
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentplatform.settings")
 django.setup(set_prefix=False)
 
 from apps.core.asgi import SyncChainASGIHandler  # noqa: E402  (needs settings configured)
-from apps.core.gcfreeze import freeze_startup_objects  # noqa: E402
 
 application = SyncChainASGIHandler()
 get_resolver().check()  # imports every view now (rather than at the first request), to be frozen below

@@ -3,9 +3,17 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
+
+from agentplatform.gcfreeze import freeze_startup_objects
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentplatform.settings")
 
 app = Celery("agentplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _freeze_startup_objects(**_: object) -> None:
+    freeze_startup_objects()

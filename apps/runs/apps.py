@@ -6,16 +6,9 @@ class RunsConfig(AppConfig):
     label = "runs"
 
     def ready(self) -> None:
-        from celery.signals import worker_ready, worker_shutting_down
+        from celery.signals import worker_shutting_down
 
         worker_shutting_down.connect(_on_worker_shutting_down, weak=False)
-        worker_ready.connect(_on_worker_ready, weak=False)
-
-
-def _on_worker_ready(**_: object) -> None:
-    from apps.core.gcfreeze import freeze_startup_objects
-
-    freeze_startup_objects()
 
 
 def _on_worker_shutting_down(**_: object) -> None:

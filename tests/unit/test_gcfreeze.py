@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from celery.signals import worker_ready
 
-from apps.core.gcfreeze import freeze_startup_objects
+from agentplatform.gcfreeze import freeze_startup_objects
 
 
 @pytest.fixture
