@@ -1,29 +1,14 @@
 """Serializer bits every app shares: strict bodies, upstream's search paging."""
 
-import threading
-from functools import cached_property
 from typing import Any
 
 from rest_framework import serializers
 
-# Bound field sets, per thread and serializer class (see StrictSerializer.fields).
-_bound_fields = threading.local()
+from agentplatform.compat import ReusedFieldsSerializer
 
 
-class StrictSerializer(serializers.Serializer):
+class StrictSerializer(ReusedFieldsSerializer):
     """Rejects fields it does not know (a typo or an unsupported option never passes silently)."""
-
-    @cached_property
-    def fields(self) -> Any:
-        """DRF deep-copies and binds every declared field for each serializer instance
-        (~0.7 ms for a run body, on every run created). Our serializers keep no
-        per-request state in their fields and take no context, so each thread binds
-        one set per class and reuses it (a thread validates one request at a time)."""
-        cache = _bound_fields.__dict__.setdefault("by_class", {})
-        fields = cache.get(type(self))
-        if fields is None:
-            fields = cache[type(self)] = super().fields
-        return fields
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):
