@@ -50,11 +50,18 @@ def import_graph(root: Path, packages: Iterable[str] = PACKAGES) -> dict[str, se
     graph = {}
     for module, path in files.items():
         names = imported_names(ast.parse(path.read_text()), module, path.name == "__init__.py")
-        # `from a.b import c` loads a.b whether c is a module or a name in it; the package
-        # a comes along too, but an empty __init__ cannot close a circle.
-        targets = {own_module(name) for name in names} - {None, module}
-        graph[module] = {target for target in targets if not _is_empty_package(files[target])}
+        # `from a.b import c` loads a.b whether c is a module or a name in it.
+        targets = {own_module(name) for name in names} - {None}
+        # Importing a.b runs the package a's __init__ first, unless the importer is inside a
+        # already; an empty __init__ cannot close a circle.
+        targets |= {package for target in targets for package in _packages(target)} - set(_packages(module))
+        graph[module] = {t for t in targets if t in files and t != module and not _is_empty_package(files[t])}
     return graph
+
+
+def _packages(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts))]
 
 
 def _is_empty_package(path: Path) -> bool:
@@ -113,6 +120,18 @@ def test_the_scanner_finds_a_circle_closed_by_a_function_level_import(tmp_path: 
     (package / "c.py").write_text("import apps.a\n")
     graph = import_graph(tmp_path, ["apps"])
     assert import_circles(graph) == [["apps.a", "apps.b"]]
+
+
+def test_the_scanner_counts_the_package_init_an_import_runs(tmp_path: Path) -> None:
+    package = tmp_path / "apps"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("from apps import d\n")
+    (package / "sub" / "x.py").write_text("from . import y\n")
+    (package / "sub" / "y.py").write_text("")
+    (package / "d.py").write_text("from apps.sub.x import y\n")
+    graph = import_graph(tmp_path, ["apps"])
+    assert import_circles(graph) == [["apps.d", "apps.sub"]]
 
 
 RUN_LIFECYCLE = ("apps.runs.", "apps.crons.")
