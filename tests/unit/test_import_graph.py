@@ -52,9 +52,10 @@ def import_graph(root: Path, packages: Iterable[str] = PACKAGES) -> dict[str, se
         names = imported_names(ast.parse(path.read_text()), module, path.name == "__init__.py")
         # `from a.b import c` loads a.b whether c is a module or a name in it.
         targets = {own_module(name) for name in names} - {None}
-        # Importing a.b runs the package a's __init__ first, unless the importer is inside a
-        # already; an empty __init__ cannot close a circle.
-        targets |= {package for target in targets for package in _packages(target)} - set(_packages(module))
+        # Importing a.b runs the package a's __init__ first; a module's own packages ran
+        # before it did, and an empty __init__ cannot close a circle.
+        targets |= {package for target in targets for package in _packages(target)}
+        targets -= set(_packages(module))
         graph[module] = {t for t in targets if t in files and t != module and not _is_empty_package(files[t])}
     return graph
 
