@@ -6,12 +6,22 @@ from celery import Celery
 from celery.signals import worker_ready
 
 from agentplatform.gcfreeze import freeze_startup_objects
+from apps.graphs.config import thread_ttl_sweep_interval_s
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentplatform.settings")
 
 app = Celery("agentplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _schedule_thread_ttl_sweep(sender: Celery, **_: object) -> None:
+    """Its period may come from langgraph.json: read when Celery configures itself, not when settings load."""
+    interval_s = thread_ttl_sweep_interval_s()
+    sender.add_periodic_task(
+        interval_s, sender.signature("threads.sweep_ttl"), name="sweep-thread-ttl", expires=interval_s
+    )
 
 
 @worker_ready.connect

@@ -11,7 +11,6 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.core.env import env_bool, env_float, env_int, env_list, env_str
-from apps.graphs.config import read_ttl_sweep_minutes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -170,11 +169,10 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS: {exc}") from exc
 
-# Thread TTL: a beat task deletes (or prunes) threads idle past their TTL (apps/threads/ttl.py).
-# langgraph.json's checkpointer.ttl.sweep_interval_minutes sets the default.
-THREAD_TTL_SWEEP_INTERVAL_S = env_float(
-    "THREAD_TTL_SWEEP_INTERVAL_S", 60.0 * (read_ttl_sweep_minutes(LANGGRAPH_CONFIG) or 5)
-)
+# Thread TTL: a beat task deletes (or prunes) threads idle past their TTL (apps/threads/retention.py).
+# Unset (or 0): langgraph.json's checkpointer.ttl.sweep_interval_minutes, else 5 minutes, read when
+# Celery configures itself (apps.graphs.config.thread_ttl_sweep_interval_s), not here.
+THREAD_TTL_SWEEP_INTERVAL_S = env_float("THREAD_TTL_SWEEP_INTERVAL_S", 0.0) or None
 
 # Workers commit checkpoints asynchronously; a run's terminal status is always a
 # synchronous commit, which makes them durable (see apps/graphs/checkpointer.py).
@@ -201,13 +199,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_TASK_EVENTS", False)
 CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Plus "sweep-thread-ttl", whose period may come from langgraph.json: added by agentplatform/celery.py.
 CELERY_BEAT_SCHEDULE = {
     "sweep-runs": {"task": "runs.sweep", "schedule": SWEEP_INTERVAL_S, "options": {"expires": SWEEP_INTERVAL_S}},
-    "sweep-thread-ttl": {
-        "task": "threads.sweep_ttl",
-        "schedule": THREAD_TTL_SWEEP_INTERVAL_S,
-        "options": {"expires": THREAD_TTL_SWEEP_INTERVAL_S},
-    },
     "sweep-store": {
         "task": "store.sweep",
         "schedule": STORE_SWEEP_CHECK_S,

@@ -10,12 +10,15 @@ for semantic search: `dims`, `embed`, `fields`; `ttl`: `default_ttl`,
 `refresh_on_read`, `sweep_interval_minutes`).
 """
 
+import functools
 import json
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from django.conf import settings
 
 
 class GraphConfigError(Exception):
@@ -117,13 +120,43 @@ def _parse_checkpoint_ttl(checkpointer: Any) -> CheckpointTTL:
     return CheckpointTTL(strategy=strategy, **numbers)
 
 
-def read_ttl_sweep_minutes(path: str | Path) -> float | None:
-    """`checkpointer.ttl.sweep_interval_minutes` for settings.py, which must load even when
-    langgraph.json is broken (start-up reports that with a better message)."""
+def get_config() -> LangGraphConfig:
+    """The langgraph.json that settings.LANGGRAPH_CONFIG names, parsed on first use.
+
+    Read when needed, never when settings load: tests and `manage.py dev` point
+    LANGGRAPH_CONFIG elsewhere afterwards. Parsing imports no user code (the
+    graph registry does that). Raises GraphConfigError.
+    """
+    return _parsed_config(str(settings.LANGGRAPH_CONFIG))
+
+
+@functools.cache
+def _parsed_config(path: str) -> LangGraphConfig:
+    return load_config(path)
+
+
+def forget_config() -> None:
+    """Read langgraph.json again at the next get_config() (tests rewrite it)."""
+    _parsed_config.cache_clear()
+
+
+DEFAULT_THREAD_TTL_SWEEP_MINUTES = 5.0
+
+
+def thread_ttl_sweep_interval_s() -> float:
+    """Seconds between sweeps of expired threads: settings.THREAD_TTL_SWEEP_INTERVAL_S, else
+    langgraph.json's checkpointer.ttl.sweep_interval_minutes, else 5 minutes.
+
+    A broken langgraph.json gives the default here: beat must still start, and the
+    processes that load graphs report the file with a better message.
+    """
+    if settings.THREAD_TTL_SWEEP_INTERVAL_S:
+        return settings.THREAD_TTL_SWEEP_INTERVAL_S
     try:
-        return load_config(path).checkpoint_ttl.sweep_interval_minutes
+        minutes = get_config().checkpoint_ttl.sweep_interval_minutes
     except (GraphConfigError, OSError, ValueError):
-        return None
+        minutes = None
+    return 60.0 * (minutes or DEFAULT_THREAD_TTL_SWEEP_MINUTES)
 
 
 def _parse_auth(auth: Any) -> str | None:

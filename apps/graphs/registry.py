@@ -15,11 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
-from apps.graphs.config import GraphConfigError, GraphSpec, LangGraphConfig, apply_environment, load_config
+from apps.graphs.config import (
+    GraphConfigError,
+    GraphSpec,
+    LangGraphConfig,
+    apply_environment,
+    forget_config,
+    get_config,
+)
 from apps.graphs.embeddings import as_embeddings
 
 # The namespace upstream derives default assistant ids from, so an assistant id
@@ -181,10 +187,12 @@ def get_registry() -> GraphRegistry:
     if _registry is None:
         with _registry_lock:
             if _registry is None:
-                _registry = GraphRegistry(load_config(settings.LANGGRAPH_CONFIG))
+                _registry = GraphRegistry(get_config())
     return _registry
 
 
 def reset_registry() -> None:
+    """Load langgraph.json and its graphs again at the next get_registry()."""
     global _registry
     _registry = None
+    forget_config()

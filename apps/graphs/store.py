@@ -18,6 +18,7 @@ from langgraph.store.postgres.base import PostgresIndexConfig
 from psycopg_pool import ConnectionPool
 
 from apps.graphs.checkpointer import database_conninfo, open_async_pool, open_sync_pool
+from apps.graphs.config import get_config
 from apps.graphs.registry import get_registry
 
 # Minutes between sweeps of expired items when langgraph.json's store.ttl names none.
@@ -43,12 +44,12 @@ def index_config() -> PostgresIndexConfig | None:
 
 def ttl_config() -> TTLConfig:
     """langgraph.json's store.ttl; expired items are omitted from reads even before a sweep deletes them."""
-    configured = get_registry().config.store.ttl or {}
+    configured = get_config().store.ttl or {}
     return TTLConfig(**configured, omit_expired=True)
 
 
 def sweep_interval_s() -> float:
-    configured = (get_registry().config.store.ttl or {}).get("sweep_interval_minutes")
+    configured = (get_config().store.ttl or {}).get("sweep_interval_minutes")
     return float(configured or DEFAULT_SWEEP_INTERVAL_MIN) * 60
 
 

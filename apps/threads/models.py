@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.core.models import ScopedManager, TimestampedModel
+from apps.graphs.config import get_config
 
 
 class ThreadStatus(models.TextChoices):
@@ -57,10 +58,9 @@ class Thread(TimestampedModel):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # langgraph.json's checkpointer.ttl.default_ttl applies to threads created from now on
         # (not a field default: a migration would evaluate that for every existing row).
+        # Only langgraph.json itself is read here: loading the graphs would import user code.
         if self._state.adding and self.ttl_minutes is None:
-            from apps.graphs.registry import get_registry
-
-            ttl = get_registry().config.checkpoint_ttl
+            ttl = get_config().checkpoint_ttl
             if ttl.default_ttl is not None:
                 self.ttl_minutes, self.ttl_strategy = ttl.default_ttl, ttl.strategy
         super().save(*args, **kwargs)

@@ -1,7 +1,7 @@
 """Thread TTL (sweep of idle expired threads) and POST /threads/prune."""
 
-import dataclasses
 import datetime
+import json
 import uuid
 
 import pytest
@@ -9,13 +9,13 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from apps.graphs.config import CheckpointTTL
-from apps.graphs.registry import get_registry
+from apps.graphs.registry import reset_registry
 from apps.runs import services as run_services
 from apps.runs.models import Run
 from apps.threads import retention
 from apps.threads.models import Thread, ThreadStatus
 from apps.threads.services import create_thread, get_thread_history, get_thread_state, patch_thread
+from tests.conftest import FIXTURE_CONFIG
 from tests.integration.helpers import create_and_execute
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,15 +112,28 @@ def test_keep_latest_keeps_the_thread_and_its_current_state_only(assistants, no_
     assert retention.sweep_expired_threads() == 0
 
 
-def test_default_ttl_from_langgraph_json_applies_to_new_threads(assistants, monkeypatch) -> None:
-    registry = get_registry()
-    config = dataclasses.replace(registry.config, checkpoint_ttl=CheckpointTTL("keep_latest", default_ttl=30.0))
-    monkeypatch.setattr(registry, "config", config)
+def test_default_ttl_from_langgraph_json_applies_to_new_threads(assistants, settings, tmp_path) -> None:
+    config = json.loads(FIXTURE_CONFIG.read_text())
+    config["checkpointer"] = {"ttl": {"strategy": "keep_latest", "default_ttl": 30}}
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    settings.LANGGRAPH_CONFIG = str(tmp_path / "langgraph.json")  # after start-up, as tests and `dev` do
 
     thread = create_thread()
     assert (thread.ttl_minutes, thread.ttl_strategy) == (30.0, "keep_latest")
     explicit = create_thread(ttl=ONE_MINUTE)
     assert (explicit.ttl_minutes, explicit.ttl_strategy) == (1.0, "delete")
+
+
+def test_a_new_thread_takes_its_default_ttl_without_loading_any_graph(settings, tmp_path) -> None:
+    (tmp_path / "graph.py").write_text("raise RuntimeError('user code was imported')\n")
+    config = {"graphs": {"boom": "./graph.py:graph"}, "checkpointer": {"ttl": {"default_ttl": 15}}}
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    settings.LANGGRAPH_CONFIG = str(tmp_path / "langgraph.json")
+    reset_registry()
+    try:
+        assert Thread.objects.create().ttl_minutes == 15.0
+    finally:
+        reset_registry()
 
 
 def test_ttl_over_the_api(assistants) -> None:
