@@ -39,10 +39,6 @@ class InvalidInput(DomainError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
 
 
-class Unavailable(DomainError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-
-
 def format_validation_errors(errors: Any, prefix: str = "") -> str:
     """Flatten DRF's nested error dict into one readable line naming each field."""
     if isinstance(errors, dict):

@@ -33,10 +33,3 @@ def get_async_redis() -> aioredis.Redis:
         )
         _async_clients[loop] = client
     return client
-
-
-def reset_clients() -> None:
-    """Forget clients (after a fork, or when tests switch servers)."""
-    global _sync_client
-    _sync_client = None
-    _async_clients.clear()

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from apps.core.custom_auth import authorize, current_user
 from apps.core.errors import InvalidInput
+from apps.core.info import server_info
 
 
 def parse_uuid(value: Any, name: str) -> uuid.UUID:
@@ -93,6 +94,4 @@ class OkView(APIView):
 class InfoView(APIView):
     @extend_schema(summary="Server information", responses={200: dict})
     def get(self, request: Request) -> Response:
-        from apps.core.services import server_info
-
         return Response(server_info())

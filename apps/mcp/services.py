@@ -11,8 +11,8 @@ from apps.assistants.models import Assistant
 from apps.assistants.services import schemas_for
 from apps.core.custom_auth import authorize
 from apps.core.errors import DomainError
+from apps.core.info import SERVER_VERSION
 from apps.core.jsonutil import dumps
-from apps.core.services import SERVER_VERSION
 from apps.runs.models import Run
 from apps.runs.services import create_run
 

@@ -1,3 +1,5 @@
+"""What GET /info (and the MCP handshake) say about this server."""
+
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
