@@ -14,6 +14,7 @@ upgrade that breaks one fails those tests instead of silently undoing it.
 4. langgraph_sdk's `Auth` is read through its handler registries
    (`_authenticate_handler`, `_handlers`, `_global_handlers`).
 5. DRF serializers reuse their bound fields, which DRF rebuilds per instance.
+6. DRF's Request is unwrapped to Django's HttpRequest (`_request`).
 """
 
 import asyncio
@@ -22,6 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils.functional import cached_property
 from kombu.transport import redis as kombu_redis
 from langgraph.checkpoint.postgres import PostgresSaver
@@ -29,6 +31,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.postgres.base import BasePostgresSaver
 from langgraph_sdk import Auth
 from rest_framework import serializers
+from rest_framework.request import Request
 
 # 1. kombu ---------------------------------------------------------------------
 
@@ -146,3 +149,12 @@ class ReusedFieldsSerializer(serializers.Serializer):
             template._is_template = True
             fields = by_class[type(self)] = template.fields
         return fields
+
+
+# 6. DRF: the HttpRequest behind a Request -------------------------------------------
+
+
+def http_request(request: Request) -> HttpRequest:
+    """The Django request a DRF Request wraps: the one the ASGI handler marks when the client leaves
+    (apps/core/disconnect.py). A DRF Request passes attribute reads on to it but keeps writes for itself."""
+    return request._request

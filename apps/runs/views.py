@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from agentplatform.compat import http_request
 from apps.core.asgi import database_sync_to_async
 from apps.core.disconnect import on_client_gone, until_client_gone
 from apps.core.errors import InvalidInput, NotFound
@@ -39,12 +40,12 @@ def cancel_if_client_leaves(request: Request, run: Run) -> None:
     async def cancel() -> None:
         await database_sync_to_async(services.cancel_abandoned_run)(run.thread_id, run.run_id)
 
-    on_client_gone(request._request, cancel)
+    on_client_gone(http_request(request), cancel)
 
 
 def streamed(body: Any, request: Request, content_type: str = "text/event-stream") -> StreamingHttpResponse:
     """A response sent as it is produced (not cached or buffered by proxies), ended when the client leaves."""
-    response = StreamingHttpResponse(until_client_gone(body, request._request), content_type=content_type)
+    response = StreamingHttpResponse(until_client_gone(body, http_request(request)), content_type=content_type)
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
     return response

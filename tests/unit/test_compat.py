@@ -16,16 +16,19 @@ import weakref
 from typing import Any
 
 import pytest
+from django.test import RequestFactory
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.postgres.base import BasePostgresSaver
 from langgraph_sdk import Auth
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from agentplatform.compat import (
     CHECKPOINT_SERIALIZERS,
     authenticate_handler,
     authorization_handler,
+    http_request,
     is_checkpoint_serializer,
     widen_saver_lock,
 )
@@ -221,3 +224,14 @@ def test_a_bound_field_refers_to_its_serializer_only_as_parent() -> None:
     for field in Body(data={}).fields.values():
         refs = [name for name, value in vars(field).items() if isinstance(value, serializers.BaseSerializer)]
         assert refs == ["parent"], f"{type(field).__name__} also holds its serializer as {refs}"
+
+
+# 6. DRF's Request, unwrapped
+
+
+def test_the_http_request_behind_a_drf_request_is_found() -> None:
+    wrapped = RequestFactory().get("/threads")
+    request = Request(wrapped)
+    assert http_request(request) is wrapped
+    request.mark = True  # a DRF Request keeps what is set on it ...
+    assert not hasattr(wrapped, "mark")  # ... so marks meant for Django's request go on that one
