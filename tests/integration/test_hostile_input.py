@@ -246,3 +246,14 @@ def test_values_at_the_edge_are_accepted(world: dict[str, str], method: str, pat
     text = json.dumps(body).replace("{thread}", world["thread"]).replace("{checkpoint}", world["checkpoint"])
     response = Client().generic(method, path.format(**world), text, content_type="application/json")
     assert response.status_code == 200, response.content[:300]
+
+
+def test_large_floats_read_back_from_jsonb(world: dict[str, str]) -> None:
+    """jsonb writes 1e123 back as its 124 digits: the thread, and every listing after it, still render."""
+    client = Client()
+    body = json.dumps({"metadata": {"big": 1.8523788787448564e123, "small": -1e300}})
+    created = client.post("/threads", body, content_type="application/json")
+    assert created.status_code == 200, created.content[:300]
+    found = client.post("/threads/search", json.dumps({"metadata": {"small": -1e300}}), content_type="application/json")
+    assert found.status_code == 200, found.content[:300]
+    assert [t["metadata"]["big"] for t in found.json()] == [1.8523788787448564e123]
