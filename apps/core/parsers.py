@@ -35,43 +35,64 @@ def _child(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _path(trail: tuple | None) -> str:
+    """The dotted path of a (parent trail, key) chain, built only when there is a problem to name."""
+    keys = []
+    while trail is not None:
+        trail, key = trail
+        keys.append(key)
+    path = ""
+    for key in reversed(keys):
+        path = _child(path, key)
+    return path
+
+
 def _string_problem(text: str) -> str | None:
     if "\x00" in text:
         return "null characters (\\u0000) are not allowed"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "lone surrogate characters (\\ud800-\\udfff) are not allowed"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "lone surrogate characters (\\ud800-\\udfff) are not allowed"
+    return None
+
+
+def _scalar_problem(value: Any) -> str | None:
+    kind = type(value)
+    if kind is str:
+        return _string_problem(value)
+    if kind is int:
+        if not INT64_MIN <= value <= INT64_MAX:
+            return "integer out of range (must fit in a signed 64-bit integer)"
+    elif kind is float and not math.isfinite(value):
+        return "number out of range (must be finite)"
     return None
 
 
 def json_problem(data: Any) -> tuple[str, str] | None:
     """The first value PostgreSQL or our encoders cannot hold, as (path, reason); None when all is well.
 
-    Iterative, so a deep value cannot exhaust the stack while being checked.
+    Iterative, so a deep value cannot exhaust the stack while being checked; a
+    field's path is only spelled out for the value at fault.
     """
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    if not isinstance(data, dict | list):
+        problem = _scalar_problem(data)
+        return ("", problem) if problem else None
+    stack: list[tuple[Any, tuple | None, int]] = [(data, None, 0)]
     while stack:
-        value, path, depth = stack.pop()
-        if isinstance(value, str):
-            if problem := _string_problem(value):
-                return path, problem
-        elif isinstance(value, bool) or value is None:
-            continue
-        elif isinstance(value, int):
-            if not INT64_MIN <= value <= INT64_MAX:
-                return path, "integer out of range (must fit in a signed 64-bit integer)"
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                return path, "number out of range (must be finite)"
-        elif isinstance(value, dict | list):
-            if depth >= MAX_JSON_DEPTH:
-                return path, f"nested deeper than {MAX_JSON_DEPTH} levels"
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
-                if isinstance(key, str) and (problem := _string_problem(key)):
-                    return path, f"key {key!r}: {problem}"
-                stack.append((item, _child(path, key), depth + 1))
+        container, trail, depth = stack.pop()
+        if depth >= MAX_JSON_DEPTH:
+            return _path(trail), f"nested deeper than {MAX_JSON_DEPTH} levels"
+        items = container.items() if type(container) is dict else enumerate(container)
+        for key, value in items:
+            if type(key) is str and (problem := _string_problem(key)):
+                return _path(trail), f"key {key!r}: {problem}"
+            kind = type(value)
+            if kind is dict or kind is list:
+                stack.append((value, (trail, key), depth + 1))
+            elif (kind is str or kind is int or kind is float) and (problem := _scalar_problem(value)):
+                return _path((trail, key)), problem
     return None
 
 
