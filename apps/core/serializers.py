@@ -85,12 +85,15 @@ class MetadataFilterField(ObjectField):
         return value
 
 
-def check_checkpoint_id(value: Any, name: str) -> None:
-    """Checkpoint ids are UUIDs (LangGraph writes uuid6): anything else can only find nothing."""
+def check_checkpoint_id(value: Any, within: str = "") -> None:
+    """Checkpoint ids are UUIDs (LangGraph writes uuid6): anything else can only find nothing.
+
+    `within` names the key inside the field at fault (DRF prefixes the field's own name)."""
     try:
         uuid.UUID(str(value))
     except ValueError:
-        raise serializers.ValidationError(f"{name}: {value!r} is not a valid checkpoint id (a UUID)") from None
+        prefix = f"{within}: " if within else ""
+        raise serializers.ValidationError(f"{prefix}{value!r} is not a valid checkpoint id (a UUID)") from None
 
 
 class CheckpointIdField(serializers.CharField):
@@ -101,7 +104,7 @@ class CheckpointIdField(serializers.CharField):
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
-        check_checkpoint_id(value, "checkpoint_id")
+        check_checkpoint_id(value)
         return value
 
 

@@ -87,7 +87,6 @@ class ThreadRunsView(RunCreateView):
 
     auth_resource = "threads"
     auth_actions = {"POST": "create_run", "GET": "read"}
-    auth_metadata_methods = frozenset({"POST"})
 
     @extend_schema(
         parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int), OpenApiParameter("status", str)],

@@ -139,10 +139,10 @@ class ThreadHistorySerializer(StrictSerializer):
         if isinstance(value, dict):
             config = value.get("configurable", value)
             if isinstance(config, dict) and config.get("checkpoint_id") is not None:
-                check_checkpoint_id(config["checkpoint_id"], "before")
+                check_checkpoint_id(config["checkpoint_id"], "checkpoint_id")
             return value
         if isinstance(value, str):
-            check_checkpoint_id(value, "before")
+            check_checkpoint_id(value)
             return value
         raise serializers.ValidationError("must be a checkpoint id or a checkpoint object")
 
