@@ -36,6 +36,7 @@ from apps.runs.signals import clear_cancel, send_cancel
 from apps.runs.streams import append_end, stream_key
 from apps.runs.worker_loop import run_loop
 from apps.threads.models import Thread, ThreadStatus
+from apps.threads.services import authorize_new_thread
 
 logger = logging.getLogger(__name__)
 
@@ -117,13 +118,14 @@ def _create_temporary_thread(payload: dict[str, Any], assistant: Assistant) -> u
 
 def _take_thread(thread_id: uuid.UUID, assistant_id: uuid.UUID, create: bool, metadata: dict | None = None) -> None:
     """Mark the thread busy (which row-locks it until commit) for the assistant's graph;
-    create it if asked (`if_not_exists="create"`). Raises NotFound.
+    create it if asked (`if_not_exists="create"`), authorized as `POST /threads` is.
+    Raises NotFound, Forbidden.
 
     One UPDATE also proves the assistant exists (its graph id is a subquery), and
     the thread's scoped manager keeps it to threads the request's user may see:
     a thread that exists but is someone else's is NotFound, never created over
     nor taken. A thread created here carries the run's metadata, as upstream's
-    does, so the owner a custom auth handler stamped on the run is its owner too.
+    does, plus what the handler of `POST /threads` stamps (its owner).
     """
     if _mark_busy(thread_id, assistant_id):
         return
@@ -131,12 +133,11 @@ def _take_thread(thread_id: uuid.UUID, assistant_id: uuid.UUID, create: bool, me
     missing = NotFound(f"Thread with ID {thread_id} not found")
     if not create:
         raise missing
+    metadata = authorize_new_thread(thread_id, metadata)
     try:
         with transaction.atomic():
             Thread.objects.create(
-                thread_id=thread_id,
-                status=ThreadStatus.BUSY,
-                metadata={**(metadata or {}), **_thread_metadata(assistant)},
+                thread_id=thread_id, status=ThreadStatus.BUSY, metadata={**metadata, **_thread_metadata(assistant)}
             )
     except IntegrityError:
         # The id is taken: by a concurrent request of this user (take that thread),

@@ -231,3 +231,18 @@ def test_endpoints_without_metadata_serve_their_owner(auth_app: None, no_dispatc
     alice.ok("POST", "/runs/cancel", {"thread_id": thread, "run_ids": [other]})
     copy = alice.ok("POST", f"/threads/{thread}/copy")["thread_id"]
     assert alice.ok("POST", "/threads/prune", {"thread_ids": [copy]}) == {"pruned_count": 1}
+
+
+def test_threads_made_on_the_side_pass_the_create_handler(auth_app: None, no_dispatch: list) -> None:
+    """if_not_exists and copy make threads: a user the `threads.create` handler refuses gets 403 there too."""
+    alice, carol = User("token-alice"), User("token-carol")
+    before = Thread.objects.count()
+    assert carol.call("POST", "/threads", {}).status_code == 403
+    for endpoint in ("runs", "runs/wait", "runs/stream"):
+        made = carol.call("POST", f"/threads/{uuid.uuid4()}/{endpoint}", {**RUN, "if_not_exists": "create"})
+        assert made.status_code == 403, made.content[:300]
+    assert Thread.objects.count() == before and not Run.objects.exists()
+
+    thread = alice.ok("POST", "/threads", {"metadata": {"topic": "x"}})["thread_id"]
+    copy = alice.ok("POST", f"/threads/{thread}/copy")
+    assert copy["metadata"] == {"topic": "x", "owner": "alice"}
