@@ -158,8 +158,10 @@ class ThreadHistoryView(ApiView):
 
     @extend_schema(responses={200: list}, summary="Get Thread History")
     def get(self, request: Request, thread_id: uuid.UUID) -> Response:
-        query = {name: request.query_params[name] for name in ("limit", "before") if name in request.query_params}
-        return Response(services.get_thread_history(thread_id, **self.parse(ThreadHistorySerializer, data=query)))
+        query = {"before": request.query_params["before"]} if "before" in request.query_params else {}
+        params = self.parse(ThreadHistorySerializer, data=query)
+        params["limit"] = self.query_int("limit", 10, minimum=1)  # upstream's GET sets no maximum but int64's
+        return Response(services.get_thread_history(thread_id, **params))
 
     @extend_schema(request=ThreadHistorySerializer, responses={200: list}, summary="Get Thread History Post")
     def post(self, request: Request, thread_id: uuid.UUID) -> Response:
