@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.BodySizeLimitMiddleware",
     "apps.core.middleware.ApiKeyMiddleware",
-    "apps.core.custom_auth.CustomAuthMiddleware",
+    "apps.auth.custom_auth.CustomAuthMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -136,6 +136,8 @@ SWEEP_INTERVAL_S = env_float("SWEEP_INTERVAL_S", 5.0)
 PENDING_REDISPATCH_AFTER_S = env_float("PENDING_REDISPATCH_AFTER_S", 10.0)
 # Runs delayed (after_seconds) up to this long are sent with a broker countdown; longer ones by the sweeper.
 DELAYED_DISPATCH_MAX_S = env_float("DELAYED_DISPATCH_MAX_S", 120.0)
+# POST /runs/batch creates its runs in one transaction: at most this many per request (upstream sets no cap).
+RUNS_BATCH_MAX = env_int("RUNS_BATCH_MAX", 100, minimum=1)
 # On SIGTERM a worker lets in-flight runs finish this long, then requeues the rest.
 WORKER_SHUTDOWN_GRACE_S = env_float("WORKER_SHUTDOWN_GRACE_S", 5.0)
 SSE_HEARTBEAT_S = env_float("SSE_HEARTBEAT_S", 10.0)
@@ -214,7 +216,7 @@ CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["apps.core.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.SafeJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.renderers.JSONOnlyNegotiation",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],

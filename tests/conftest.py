@@ -14,6 +14,26 @@ import pytest
 
 FIXTURE_APP = Path(__file__).parent / "fixtures" / "app"
 FIXTURE_CONFIG = FIXTURE_APP / "langgraph.json"
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE_SCHEMA = Path("shared") / "reference" / "agent-server-openapi.json"
+
+
+def reference_schema() -> Path:
+    """Upstream's OpenAPI schema, kept beside the repository (`../shared/reference/...`).
+
+    In a linked git worktree the main checkout's `../shared` counts too. Tests
+    that compare with upstream fail (never skip) when it is missing.
+    """
+    roots = [REPO]
+    git = REPO / ".git"
+    if git.is_file():  # a linked worktree: ".git" names <main>/.git/worktrees/<name>
+        gitdir = Path(git.read_text().split(":", 1)[1].strip())
+        roots.append(gitdir.parents[2])
+    for root in roots:
+        candidate = (root / ".." / REFERENCE_SCHEMA).resolve()
+        if candidate.exists():
+            return candidate
+    pytest.fail(f"upstream's schema is missing: expected {REPO.parent / REFERENCE_SCHEMA}")
 
 
 def pytest_configure(config: pytest.Config) -> None:

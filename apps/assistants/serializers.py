@@ -3,11 +3,19 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.assistants.models import Assistant, AssistantVersion
-from apps.core.serializers import ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
+from apps.core.serializers import (
+    MetadataFilterField,
+    ObjectField,
+    PageSerializer,
+    SortOrderField,
+    StrictSerializer,
+    UUIDField,
+    iso,
+)
 
 
 class AssistantCreateSerializer(StrictSerializer):
-    assistant_id = serializers.UUIDField(required=False, allow_null=True)
+    assistant_id = UUIDField(required=False, allow_null=True)
     graph_id = serializers.CharField()
     config = ObjectField()
     context = ObjectField()
@@ -27,7 +35,7 @@ class AssistantPatchSerializer(StrictSerializer):
 
 
 class AssistantSearchSerializer(PageSerializer):
-    metadata = ObjectField()
+    metadata = MetadataFilterField()
     graph_id = serializers.CharField(required=False, allow_null=True)
     name = serializers.CharField(required=False, allow_null=True)
     sort_by = serializers.ChoiceField(
@@ -38,17 +46,17 @@ class AssistantSearchSerializer(PageSerializer):
 
 
 class AssistantCountSerializer(StrictSerializer):
-    metadata = ObjectField()
+    metadata = MetadataFilterField()
     graph_id = serializers.CharField(required=False, allow_null=True)
     name = serializers.CharField(required=False, allow_null=True)
 
 
 class AssistantVersionsSerializer(PageSerializer):
-    metadata = ObjectField()
+    metadata = MetadataFilterField()
 
 
 class SetLatestSerializer(StrictSerializer):
-    version = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)  # an integer column
 
 
 def assistant_to_json(assistant: Assistant) -> dict[str, Any]:

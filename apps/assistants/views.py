@@ -22,6 +22,7 @@ from apps.core.views import ApiView
 class AssistantCreateView(ApiView):
     auth_resource = "assistants"
     auth_actions = {"POST": "create"}
+    auth_metadata_methods = frozenset({"POST"})
 
     @extend_schema(request=AssistantCreateSerializer, responses={200: dict}, summary="Create Assistant")
     def post(self, request: Request) -> Response:
@@ -52,6 +53,7 @@ class AssistantCountView(ApiView):
 class AssistantDetailView(ApiView):
     auth_resource = "assistants"
     auth_actions = {"GET": "read", "PATCH": "update", "DELETE": "delete"}
+    auth_metadata_methods = frozenset({"PATCH"})
 
     @extend_schema(responses={200: dict}, summary="Get Assistant")
     def get(self, request: Request, assistant_id: uuid.UUID) -> Response:

@@ -48,7 +48,36 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj, default=to_jsonable, option=ORJSON_OPTIONS)
+    try:
+        return orjson.dumps(obj, default=to_jsonable, option=ORJSON_OPTIONS)
+    except orjson.JSONEncodeError as exc:
+        if "64-bit" not in str(exc):
+            raise
+        # An integer orjson cannot write. The API refuses them at the door, but PostgreSQL's jsonb
+        # gives a large float back as its integer digits (1e123 reads back as a 124-digit int):
+        # write those as the floats they were, as upstream's reads (orjson.loads) do.
+        return orjson.dumps(_wide_ints_as_floats(obj), default=_jsonable_without_wide_ints, option=ORJSON_OPTIONS)
+
+
+def _wide_ints_as_floats(obj: Any) -> Any:
+    if isinstance(obj, bool):
+        return obj
+    if isinstance(obj, int):
+        if -(2**63) <= obj < 2**64:
+            return obj
+        try:
+            return float(obj)
+        except OverflowError:  # beyond any double: only a graph's own arithmetic gets here
+            return None
+    if isinstance(obj, dict):
+        return {key: _wide_ints_as_floats(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_wide_ints_as_floats(item) for item in obj]
+    return obj
+
+
+def _jsonable_without_wide_ints(obj: Any) -> Any:
+    return _wide_ints_as_floats(to_jsonable(obj))
 
 
 def loads(data: bytes | str) -> Any:

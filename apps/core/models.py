@@ -24,7 +24,7 @@ class ScopedManager(models.Manager):
         return (False, "django.db.models.Manager", None, (), {})
 
     def get_queryset(self) -> models.QuerySet:
-        from apps.core.custom_auth import auth_filters, filter_q
+        from apps.auth.custom_auth import auth_filters, filter_q
 
         queryset = super().get_queryset()
         filters = auth_filters().get(self.resource)

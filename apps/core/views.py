@@ -8,9 +8,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.custom_auth import authorize, current_user
+from apps.auth.custom_auth import authorize, current_user
 from apps.core.errors import InvalidInput
 from apps.core.info import server_info
+from apps.core.parsers import INT64_MAX, check_text
 
 
 def parse_uuid(value: Any, name: str) -> uuid.UUID:
@@ -31,6 +32,11 @@ class ApiView(APIView):
     # action of each HTTP method, as upstream's Auth handlers know them.
     auth_resource: str | None = None
     auth_actions: dict[str, str] = {}
+    # The methods whose body carries the metadata of what they create or change
+    # (a thread, a run, a cron, an assistant): only there does the `metadata` a
+    # handler adds (e.g. an owner) reach the body. Elsewhere (a state update, a
+    # cancel, a history filter) the handler's changes to it are dropped.
+    auth_metadata_methods: frozenset[str] = frozenset()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -38,25 +44,40 @@ class ApiView(APIView):
         for name, value in self.kwargs.items():
             if name.endswith("_id"):
                 self.kwargs[name] = parse_uuid(value, name)
+        for name, value in request.query_params.items():
+            check_text(value, name)
         self._authorize(request)
 
     def _authorize(self, request: Request) -> None:
         action = self.auth_actions.get(request.method)
         if self.auth_resource is None or action is None or current_user.get() is None:
             return
-        # A handler may add to what is created (e.g. an owner in metadata): it gets the body itself.
-        ids = {name: str(id_value) for name, id_value in self.kwargs.items()}
-        value = request.data if request.method in ("POST", "PATCH", "PUT") else ids
-        if not isinstance(value, dict):
-            value = ids
         if self.auth_resource != "threads" and "thread_id" in self.kwargs:
             # Acting on a thread's behalf (e.g. a cron on it) needs access to the thread as well.
             authorize("threads", "read", {"thread_id": str(self.kwargs["thread_id"])})
+        ids = {name: str(id_value) for name, id_value in self.kwargs.items()}
+        body = request.data if request.method in ("POST", "PATCH", "PUT") else None
+        # A batch (POST /runs/batch) is authorized item by item: each run gets its own stamp.
+        for item in body if isinstance(body, list) and body else [body]:
+            self._authorize_one(request.method, action, item if isinstance(item, dict) else None, ids)
+
+    def _authorize_one(self, method: str, action: str, body: dict | None, ids: dict[str, str]) -> None:
+        if body is None:
+            authorize(self.auth_resource, action, ids)
+            return
+        # The handler gets the body (it may add to what is created), with a metadata of its own.
+        value = dict(body)
+        if isinstance(value.get("metadata"), dict):
+            value["metadata"] = dict(value["metadata"])
         authorize(self.auth_resource, action, value)
+        if method in self.auth_metadata_methods and isinstance(value.get("metadata"), dict):
+            body["metadata"] = value["metadata"]
 
     def parse(self, serializer_class: type, data: Any = None) -> dict[str, Any]:
         payload = self.request.data if data is None else data
-        if payload is None or payload == {} and not self.request.body:
+        if payload is None:
+            raise InvalidInput("body: must be a JSON object, not null")
+        if payload == {}:  # no body parses as an empty QueryDict, which DRF would read as a form
             payload = {}
         serializer = serializer_class(data=payload)
         serializer.is_valid(raise_exception=True)
@@ -72,7 +93,7 @@ class ApiView(APIView):
             return False
         raise InvalidInput(f"{name}: must be true or false")
 
-    def query_int(self, name: str, default: int, minimum: int = 0) -> int:
+    def query_int(self, name: str, default: int, minimum: int = 0, maximum: int = INT64_MAX) -> int:
         raw = self.request.query_params.get(name)
         if raw is None:
             return default
@@ -82,6 +103,8 @@ class ApiView(APIView):
             raise InvalidInput(f"{name}: must be an integer") from None
         if value < minimum:
             raise InvalidInput(f"{name}: must be >= {minimum}")
+        if value > maximum:
+            raise InvalidInput(f"{name}: must be <= {maximum}")
         return value
 
 

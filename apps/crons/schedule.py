@@ -4,7 +4,7 @@ import datetime
 import zoneinfo
 from dataclasses import dataclass
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from apps.core.errors import InvalidInput
 
@@ -29,7 +29,12 @@ class CronSchedule:
             zoneinfo.ZoneInfo(zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise InvalidInput(f"timezone: {zone!r} is not a known IANA time zone") from None
-        return cls(" ".join(fields), zone)
+        schedule = cls(" ".join(fields), zone)
+        try:
+            schedule.next_after(datetime.datetime.now(datetime.UTC))
+        except CroniterBadDateError:  # e.g. "0 0 30 2 *": a day no month has
+            raise InvalidInput(f"schedule: {expression!r} never fires") from None
+        return schedule
 
     def crontab_fields(self) -> dict[str, str]:
         return dict(zip(FIELD_NAMES, self.expression.split(), strict=True))

@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.serializers import ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
+from apps.core.serializers import MetadataFilterField, PageSerializer, SortOrderField, StrictSerializer, UUIDField, iso
 from apps.crons.models import Cron
 from apps.runs.models import MultitaskStrategy
 from apps.runs.serializers import RunRequestFields
@@ -14,7 +14,8 @@ class CronRunFields(RunRequestFields):
     enabled = serializers.BooleanField(required=False, allow_null=True)
     end_time = serializers.DateTimeField(required=False, allow_null=True)
     timezone = serializers.CharField(required=False, allow_null=True)
-    max_runs = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    # Stored in a PositiveIntegerField (a PostgreSQL integer).
+    max_runs = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
 
 
 class CronCreateSerializer(CronRunFields):
@@ -42,9 +43,9 @@ class CronPatchSerializer(CronRunFields):
 
 class CronSearchSerializer(PageSerializer):
     assistant_id = serializers.CharField(required=False, allow_null=True)
-    thread_id = serializers.UUIDField(required=False, allow_null=True)
+    thread_id = UUIDField(required=False, allow_null=True)
     enabled = serializers.BooleanField(required=False, allow_null=True)
-    metadata = ObjectField()
+    metadata = MetadataFilterField()
     sort_by = serializers.ChoiceField(
         choices=["cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"],
         required=False,
@@ -56,9 +57,9 @@ class CronSearchSerializer(PageSerializer):
 
 class CronCountSerializer(StrictSerializer):
     assistant_id = serializers.CharField(required=False, allow_null=True)
-    thread_id = serializers.UUIDField(required=False, allow_null=True)
+    thread_id = UUIDField(required=False, allow_null=True)
     enabled = serializers.BooleanField(required=False, allow_null=True)
-    metadata = ObjectField()
+    metadata = MetadataFilterField()
 
 
 def cron_to_json(cron: Cron) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from apps.crons.serializers import (
 class CronCreateView(ApiView):
     auth_resource = "crons"
     auth_actions = {"POST": "create"}
+    auth_metadata_methods = frozenset({"POST"})
 
     @extend_schema(request=CronCreateSerializer, responses={200: dict}, summary="Create Cron")
     def post(self, request: Request) -> Response:
@@ -29,6 +30,7 @@ class CronCreateView(ApiView):
 class ThreadCronCreateView(ApiView):
     auth_resource = "crons"
     auth_actions = {"POST": "create"}
+    auth_metadata_methods = frozenset({"POST"})
 
     @extend_schema(request=ThreadCronCreateSerializer, responses={200: dict}, summary="Create Thread Cron")
     def post(self, request: Request, thread_id: uuid.UUID) -> Response:
@@ -38,6 +40,7 @@ class ThreadCronCreateView(ApiView):
 class CronDetailView(ApiView):
     auth_resource = "crons"
     auth_actions = {"GET": "read", "PATCH": "update", "DELETE": "delete"}
+    auth_metadata_methods = frozenset({"PATCH"})
 
     @extend_schema(responses={200: dict}, summary="Get Cron")
     def get(self, request: Request, cron_id: uuid.UUID) -> Response:

@@ -9,7 +9,7 @@ from typing import Any
 
 from apps.assistants.models import Assistant
 from apps.assistants.services import schemas_for
-from apps.core.custom_auth import authorize
+from apps.auth.custom_auth import authorize
 from apps.core.errors import DomainError
 from apps.core.info import SERVER_VERSION
 from apps.core.jsonutil import dumps

@@ -2,11 +2,23 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.serializers import AnyJSONField, ObjectField, PageSerializer, StrictSerializer, iso
+from apps.core.serializers import (
+    AnyJSONField,
+    CheckpointField,
+    CheckpointIdField,
+    MetadataFilterField,
+    ObjectField,
+    PageSerializer,
+    StrictSerializer,
+    UUIDField,
+    iso,
+)
 from apps.runs.models import MultitaskStrategy, Run, RunStatus
 from apps.runs.webhooks import WebhookRefused
 from apps.runs.webhooks import check_url as check_webhook_url
 
+# 100 years: a later start would overflow the datetime it is stored as.
+MAX_AFTER_SECONDS = 100 * 365 * 24 * 3600
 STREAM_MODES = ["values", "updates", "messages", "messages-tuple", "custom", "debug", "tasks", "checkpoints", "events"]
 
 
@@ -76,8 +88,8 @@ class RunCreateSerializer(RunRequestFields):
 
     assistant_id = serializers.CharField()
     command = ObjectField()
-    checkpoint = ObjectField()
-    checkpoint_id = serializers.CharField(required=False, allow_null=True)
+    checkpoint = CheckpointField()
+    checkpoint_id = CheckpointIdField()
     feedback_keys = serializers.ListField(required=False, allow_null=True)
     multitask_strategy = serializers.ChoiceField(
         choices=MultitaskStrategy.choices, required=False, default=MultitaskStrategy.ENQUEUE
@@ -85,7 +97,7 @@ class RunCreateSerializer(RunRequestFields):
     if_not_exists = serializers.ChoiceField(choices=["create", "reject"], required=False, default="reject")
     on_disconnect = serializers.ChoiceField(choices=["cancel", "continue"], required=False, allow_null=True)
     on_completion = serializers.ChoiceField(choices=["delete", "keep"], required=False, allow_null=True)
-    after_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    after_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=MAX_AFTER_SECONDS)
     strict_resume = serializers.BooleanField(required=False, allow_null=True)
     langsmith_tracer = ObjectField()
 
@@ -102,10 +114,10 @@ class RunCreateSerializer(RunRequestFields):
 
 
 class RunSearchSerializer(PageSerializer):
-    metadata = ObjectField()
+    metadata = MetadataFilterField()
     status = serializers.ChoiceField(choices=RunStatus.choices, required=False, allow_null=True)
     assistant_id = serializers.CharField(required=False, allow_null=True)
-    thread_id = serializers.UUIDField(required=False, allow_null=True)
+    thread_id = UUIDField(required=False, allow_null=True)
 
 
 class RunListSerializer(PageSerializer):
@@ -133,8 +145,8 @@ class CancelQuerySerializer(StrictSerializer):
 
 class BulkCancelSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=["pending", "running", "all"], required=False, allow_null=True)
-    thread_id = serializers.UUIDField(required=False, allow_null=True)
-    run_ids = serializers.ListField(child=serializers.UUIDField(), required=False, allow_null=True)
+    thread_id = UUIDField(required=False, allow_null=True)
+    run_ids = serializers.ListField(child=UUIDField(), required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         by_status = attrs.get("status") is not None

@@ -36,6 +36,7 @@ from apps.runs.signals import clear_cancel, send_cancel
 from apps.runs.streams import append_end, stream_key
 from apps.runs.worker_loop import run_loop
 from apps.threads.models import Thread, ThreadStatus
+from apps.threads.services import authorize_new_thread
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ def create_run(payload: dict[str, Any], thread_id: uuid.UUID | None = None) -> R
         if thread_id is None:
             thread_id = _create_temporary_thread(payload, get_assistant(assistant_id))
         else:
-            _take_thread(thread_id, assistant_id, create=payload.get("if_not_exists") == "create")
+            create = payload.get("if_not_exists") == "create"
+            _take_thread(thread_id, assistant_id, create=create, metadata=payload.get("metadata"))
         _apply_multitask_strategy(thread_id, strategy)
         delay_s = payload.get("after_seconds") or 0
         run = Run.objects.create(
@@ -114,23 +116,34 @@ def _create_temporary_thread(payload: dict[str, Any], assistant: Assistant) -> u
     return thread.thread_id
 
 
-def _take_thread(thread_id: uuid.UUID, assistant_id: uuid.UUID, create: bool) -> None:
+def _take_thread(thread_id: uuid.UUID, assistant_id: uuid.UUID, create: bool, metadata: dict | None = None) -> None:
     """Mark the thread busy (which row-locks it until commit) for the assistant's graph;
-    create it if asked. Raises NotFound.
+    create it if asked (`if_not_exists="create"`), authorized as `POST /threads` is.
+    Raises NotFound, Forbidden.
 
     One UPDATE also proves the assistant exists (its graph id is a subquery), and
-    the thread's scoped manager keeps it to threads the request's user may see.
+    the thread's scoped manager keeps it to threads the request's user may see:
+    a thread that exists but is someone else's is NotFound, never created over
+    nor taken. A thread created here carries the run's metadata, as upstream's
+    does, plus what the handler of `POST /threads` stamps (its owner).
     """
     if _mark_busy(thread_id, assistant_id):
         return
     assistant = get_assistant(assistant_id)  # NotFound names the assistant first, as before
+    missing = NotFound(f"Thread with ID {thread_id} not found")
     if not create:
-        raise NotFound(f"Thread with ID {thread_id} not found")
+        raise missing
+    metadata = authorize_new_thread(thread_id, metadata)
     try:
         with transaction.atomic():
-            Thread.objects.create(thread_id=thread_id, status=ThreadStatus.BUSY, metadata=_thread_metadata(assistant))
-    except IntegrityError:  # created concurrently by another request: take that one
-        _mark_busy(thread_id, assistant_id)
+            Thread.objects.create(
+                thread_id=thread_id, status=ThreadStatus.BUSY, metadata={**metadata, **_thread_metadata(assistant)}
+            )
+    except IntegrityError:
+        # The id is taken: by a concurrent request of this user (take that thread),
+        # or by a thread this user may not see (the UPDATE finds nothing: 404).
+        if not _mark_busy(thread_id, assistant_id):
+            raise missing from None
 
 
 # The assistant's graph for the thread's metadata, and the proof that the assistant exists.

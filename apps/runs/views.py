@@ -1,6 +1,7 @@
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -14,6 +15,7 @@ from apps.core.views import ApiView
 from apps.runs import metrics, services, sse
 from apps.runs.models import Run
 from apps.runs.serializers import (
+    STREAM_MODES,
     BulkCancelSerializer,
     CancelQuerySerializer,
     RunCreateSerializer,
@@ -71,6 +73,7 @@ class RunCreateView(ApiView):
 
     auth_resource = "threads"
     auth_actions = {"POST": "create_run"}
+    auth_metadata_methods = frozenset({"POST"})
 
     @extend_schema(request=RunCreateSerializer, responses={200: dict}, summary="Create Background Run")
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> Response:
@@ -101,6 +104,7 @@ class RunStreamView(ApiView):
 
     auth_resource = "threads"
     auth_actions = {"POST": "create_run"}
+    auth_metadata_methods = frozenset({"POST"})
 
     @extend_schema(
         request=RunCreateSerializer, responses={(200, "text/event-stream"): str}, summary="Create Run, Stream Output"
@@ -118,6 +122,7 @@ class RunWaitView(ApiView):
 
     auth_resource = "threads"
     auth_actions = {"POST": "create_run"}
+    auth_metadata_methods = frozenset({"POST"})
 
     @extend_schema(request=RunCreateSerializer, responses={200: dict}, summary="Create Run, Wait for Output")
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> StreamingHttpResponse:
@@ -134,11 +139,14 @@ class RunBatchView(ApiView):
 
     auth_resource = "threads"
     auth_actions = {"POST": "create_run"}
+    auth_metadata_methods = frozenset({"POST"})
 
     @extend_schema(request=RunCreateSerializer(many=True), responses={200: list}, summary="Create Run Batch")
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, list) or not request.data:
             raise InvalidInput("body: must be a non-empty list of runs")
+        if len(request.data) > settings.RUNS_BATCH_MAX:
+            raise InvalidInput(f"body: at most {settings.RUNS_BATCH_MAX} runs per batch (RUNS_BATCH_MAX)")
         payloads = [self.parse(RunCreateSerializer, data=item) for item in request.data]
         return Response([run_to_json(run) for run in services.create_runs(payloads)])
 
@@ -180,6 +188,8 @@ class RunJoinStreamView(ApiView):
         run = services.get_run(thread_id, run_id)
         # The SDK sends `stream_mode=` (empty) when no mode was asked for.
         modes = [mode for mode in request.query_params.getlist("stream_mode") if mode] or None
+        if unknown := sorted(set(modes or ()) - set(STREAM_MODES)):
+            raise InvalidInput(f"stream_mode: unknown {unknown}; expected one of {STREAM_MODES}")
         events = sse.run_events(
             str(run.run_id),
             last_event_id=request.headers.get("Last-Event-ID"),

@@ -12,7 +12,7 @@ from typing import Any
 
 from langgraph.store.base import NOT_PROVIDED
 
-from apps.core.custom_auth import authorize
+from apps.auth.custom_auth import authorize
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.redis import get_redis
 from apps.graphs import store as store_factory

@@ -2,7 +2,19 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.serializers import AnyJSONField, ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
+from apps.core.serializers import (
+    AnyJSONField,
+    CheckpointField,
+    CheckpointIdField,
+    MetadataFilterField,
+    ObjectField,
+    PageSerializer,
+    SortOrderField,
+    StrictSerializer,
+    UUIDField,
+    check_checkpoint_id,
+    iso,
+)
 from apps.threads.models import Thread, ThreadStatus, TTLStrategy
 
 # 100 years, a generous cap: an unbounded ttl would overflow `updated_at + ttl` (datetime, SQL interval).
@@ -66,7 +78,7 @@ class SuperstepSerializer(StrictSerializer):
 
 
 class ThreadCreateSerializer(StrictSerializer):
-    thread_id = serializers.UUIDField(required=False, allow_null=True)
+    thread_id = UUIDField(required=False, allow_null=True)
     metadata = ObjectField()
     if_exists = serializers.ChoiceField(choices=["raise", "do_nothing"], required=False, default="raise")
     ttl = TTLField()
@@ -84,14 +96,14 @@ class ThreadPatchSerializer(StrictSerializer):
 
 
 class ThreadPruneSerializer(StrictSerializer):
-    thread_ids = serializers.ListField(child=serializers.UUIDField(), max_length=10_000)
+    thread_ids = serializers.ListField(child=UUIDField(), max_length=10_000)
     strategy = serializers.ChoiceField(choices=TTLStrategy.choices, required=False, default=TTLStrategy.DELETE)
 
 
 class ThreadSearchSerializer(PageSerializer):
-    ids = serializers.ListField(child=serializers.UUIDField(), required=False, allow_null=True)
-    metadata = ObjectField()
-    values = ObjectField()
+    ids = serializers.ListField(child=UUIDField(), required=False, allow_null=True)
+    metadata = MetadataFilterField()
+    values = MetadataFilterField()
     status = serializers.ChoiceField(choices=ThreadStatus.choices, required=False, allow_null=True)
     sort_by = serializers.ChoiceField(
         choices=["thread_id", "status", "created_at", "updated_at", "state_updated_at"],
@@ -109,8 +121,8 @@ class ThreadSearchSerializer(PageSerializer):
 
 
 class ThreadCountSerializer(StrictSerializer):
-    metadata = ObjectField()
-    values = ObjectField()
+    metadata = MetadataFilterField()
+    values = MetadataFilterField()
     status = serializers.ChoiceField(choices=ThreadStatus.choices, required=False, allow_null=True)
 
 
@@ -118,7 +130,21 @@ class ThreadHistorySerializer(StrictSerializer):
     limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=1000)
     before = serializers.JSONField(required=False, allow_null=True)
     metadata = ObjectField()
-    checkpoint = ObjectField()
+    checkpoint = CheckpointField()
+
+    def validate_before(self, value: Any) -> Any:
+        """A checkpoint id, or a CheckpointConfig (`{"checkpoint_id": ...}`, or one under `configurable`)."""
+        if value is None:
+            return value
+        if isinstance(value, dict):
+            config = value.get("configurable", value)
+            if isinstance(config, dict) and config.get("checkpoint_id") is not None:
+                check_checkpoint_id(config["checkpoint_id"], "checkpoint_id")
+            return value
+        if isinstance(value, str):
+            check_checkpoint_id(value)
+            return value
+        raise serializers.ValidationError("must be a checkpoint id or a checkpoint object")
 
 
 def thread_to_json(thread: Thread) -> dict[str, Any]:
@@ -138,10 +164,14 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
 class ThreadStateUpdateSerializer(StrictSerializer):
     values = AnyJSONField()
     as_node = serializers.CharField(required=False, allow_null=True)
-    checkpoint = ObjectField()
-    checkpoint_id = serializers.CharField(required=False, allow_null=True)  # deprecated by upstream, still sent
+    checkpoint = CheckpointField()
+    checkpoint_id = CheckpointIdField()  # deprecated by upstream, still sent
 
 
 class ThreadStateCheckpointSerializer(StrictSerializer):
-    checkpoint = serializers.DictField()
+    checkpoint = CheckpointField(required=True, allow_null=False)
     subgraphs = serializers.BooleanField(required=False, default=False)
+
+
+class ThreadCopySerializer(StrictSerializer):
+    """POST /threads/{id}/copy takes no body (upstream's has none): any field in one is unknown."""

@@ -10,6 +10,7 @@ from django.utils import timezone
 from langgraph.errors import InvalidUpdateError
 from langgraph.types import StateUpdate
 
+from apps.auth.custom_auth import authorize
 from apps.core.errors import BadRequest, Conflict, NotFound
 from apps.core.jsonutil import normalize
 from apps.core.queries import apply_sort
@@ -51,6 +52,15 @@ def create_thread(
         if if_exists == "do_nothing":
             return get_thread(thread_id)
         raise Conflict(f"Thread with ID {thread_id} already exists") from exc
+
+
+def authorize_new_thread(thread_id: uuid.UUID, metadata: dict | None) -> dict:
+    """A thread made on the side (a run's `if_not_exists="create"`, a copy) passes the custom-auth
+    handler of `POST /threads` too: it may deny (Forbidden), or stamp the metadata (an owner),
+    which is returned. Without custom auth, the metadata as given."""
+    value = {"thread_id": str(thread_id), "metadata": dict(metadata or {})}
+    authorize("threads", "create", value)
+    return value["metadata"] if isinstance(value.get("metadata"), dict) else dict(metadata or {})
 
 
 def get_thread(thread_id: uuid.UUID) -> Thread:
@@ -251,11 +261,15 @@ def get_thread_storage(thread_id: uuid.UUID) -> dict[str, Any]:
 
 
 def copy_thread(thread_id: uuid.UUID) -> Thread:
-    """A new thread with the same metadata and the whole checkpoint history. Raises NotFound."""
+    """A new thread with the same metadata (as stamped by the `POST /threads` auth handler) and the
+    whole checkpoint history. Raises NotFound, Forbidden."""
     source = get_thread(thread_id)
+    copy_id = uuid.uuid4()
+    metadata = authorize_new_thread(copy_id, source.metadata)
     with transaction.atomic():
         copy = Thread.objects.create(
-            metadata=dict(source.metadata),
+            thread_id=copy_id,
+            metadata=metadata,
             config=dict(source.config),
             values=source.values,
             interrupts=source.interrupts,

@@ -9,6 +9,7 @@ from apps.core.queries import select_fields
 from apps.core.views import ApiView
 from apps.threads import retention, services
 from apps.threads.serializers import (
+    ThreadCopySerializer,
     ThreadCountSerializer,
     ThreadCreateSerializer,
     ThreadHistorySerializer,
@@ -27,6 +28,7 @@ INCLUDABLE = ("ttl",)
 class ThreadCreateView(ApiView):
     auth_resource = "threads"
     auth_actions = {"POST": "create"}
+    auth_metadata_methods = frozenset({"POST"})
 
     @extend_schema(request=ThreadCreateSerializer, responses={200: dict}, summary="Create Thread")
     def post(self, request: Request) -> Response:
@@ -56,6 +58,7 @@ class ThreadCountView(ApiView):
 class ThreadDetailView(ApiView):
     auth_resource = "threads"
     auth_actions = {"GET": "read", "PATCH": "update", "DELETE": "delete"}
+    auth_metadata_methods = frozenset({"PATCH"})
 
     @extend_schema(
         parameters=[OpenApiParameter("include", str, description="comma-separated: ttl")],
@@ -145,6 +148,7 @@ class ThreadCopyView(ApiView):
 
     @extend_schema(request=None, responses={200: dict}, summary="Copy Thread")
     def post(self, request: Request, thread_id: uuid.UUID) -> Response:
+        self.parse(ThreadCopySerializer)
         return Response(thread_to_json(services.copy_thread(thread_id)))
 
 
@@ -154,9 +158,10 @@ class ThreadHistoryView(ApiView):
 
     @extend_schema(responses={200: list}, summary="Get Thread History")
     def get(self, request: Request, thread_id: uuid.UUID) -> Response:
-        limit = self.query_int("limit", 10, minimum=1)
-        before = request.query_params.get("before")
-        return Response(services.get_thread_history(thread_id, limit=limit, before=before))
+        query = {"before": request.query_params["before"]} if "before" in request.query_params else {}
+        params = self.parse(ThreadHistorySerializer, data=query)
+        params["limit"] = self.query_int("limit", 10, minimum=1)  # upstream's GET sets no maximum but int64's
+        return Response(services.get_thread_history(thread_id, **params))
 
     @extend_schema(request=ThreadHistorySerializer, responses={200: list}, summary="Get Thread History Post")
     def post(self, request: Request, thread_id: uuid.UUID) -> Response:

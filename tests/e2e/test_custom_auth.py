@@ -1,6 +1,7 @@
 """Custom auth from langgraph.json (a langgraph_sdk.Auth): users only see and touch their own resources."""
 
 import json
+import uuid
 from pathlib import Path
 
 import httpx
@@ -125,5 +126,45 @@ def test_store_handlers_scope_namespaces_and_deny(server: LiveServer) -> None:
         with pytest.raises(PermissionDeniedError):
             await alice.store.put_item(["announcements"], "a1", {"text": "hi"})
         assert await bob.store.get_item(["announcements"], "a1") is None
+
+    run(scenario())
+
+
+def test_if_not_exists_never_reaches_another_users_thread(server: LiveServer) -> None:
+    """The SDK's runs on someone else's thread id, even with if_not_exists="create", are 404 and run nothing."""
+
+    async def scenario() -> None:
+        alice, bob = as_user(server, "token-alice"), as_user(server, "token-bob")
+        bobs = await bob.threads.create(metadata={"topic": "bob's"})
+        await bob.runs.wait(bobs["thread_id"], "agent", input={"messages": [{"role": "user", "content": "mine"}]})
+        before = await bob.threads.get_state(bobs["thread_id"])
+
+        async def drain(stream) -> None:  # noqa: ANN001
+            async for _ in stream:
+                pass
+
+        theirs = bobs["thread_id"]
+        for attempt in (
+            alice.runs.wait(theirs, "agent", input=HELLO, if_not_exists="create"),
+            alice.runs.create(theirs, "agent", input=HELLO, if_not_exists="create", multitask_strategy="rollback"),
+            drain(alice.runs.stream(theirs, "agent", input=HELLO, if_not_exists="create")),
+            alice.threads.copy(theirs),
+            alice.threads.update_state(theirs, HELLO, as_node="respond"),
+        ):
+            # The SDK raises NotFoundError, or httpx's error for its streamed requests.
+            with pytest.raises(httpx.HTTPStatusError) as refused:
+                await attempt
+            assert refused.value.response.status_code == 404
+        assert await bob.runs.list(bobs["thread_id"]) and len(await bob.runs.list(bobs["thread_id"])) == 1
+        assert (await bob.threads.get_state(bobs["thread_id"]))["values"] == before["values"]
+
+        # What if_not_exists creates is its creator's.
+        new_id = str(uuid.uuid4())
+        created = await alice.runs.wait(new_id, "agent", input=HELLO, if_not_exists="create")
+        assert created["messages"][-1]["content"] == "You said: hello"
+        mine = await alice.threads.get(new_id)
+        assert mine["metadata"]["owner"] == "alice"
+        # And the owner's state update (no metadata in its body) is not refused.
+        await alice.threads.update_state(new_id, {"messages": [{"role": "user", "content": "more"}]}, as_node="respond")
 
     run(scenario())

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from langchain_core.messages import AIMessage, HumanMessage
 
 from apps.core.errors import format_validation_errors
-from apps.core.jsonutil import loads, normalize
+from apps.core.jsonutil import dumps, loads, normalize
 
 
 def test_langchain_messages_serialize_like_upstream() -> None:
@@ -29,3 +29,13 @@ def test_dataclasses_tuples_and_exceptions_serialize() -> None:
 def test_validation_errors_name_each_field() -> None:
     message = format_validation_errors({"assistant_id": ["This field is required."], "config": {"x": ["bad"]}})
     assert message == "assistant_id: This field is required.; config.x: bad"
+
+
+def test_integers_wider_than_64_bits_are_written_as_floats() -> None:
+    """jsonb gives a large float back as its digits (1e123 reads as a 124-digit int); orjson alone refuses those."""
+    assert loads(dumps({"a": 10**123, "b": [-(2**70), 5], "c": 2**64 - 1, "d": 10**400})) == {
+        "a": 1e123,
+        "b": [-(2.0**70), 5],
+        "c": 2**64 - 1,
+        "d": None,
+    }
