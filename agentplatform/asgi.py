@@ -8,7 +8,7 @@ from django.urls import get_resolver
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentplatform.settings")
 django.setup(set_prefix=False)
 
-from apps.core.asgi import SyncChainASGIHandler  # noqa: E402  (needs settings configured)
+from agentplatform.handler import SyncChainASGIHandler  # noqa: E402  (needs settings configured)
 from apps.core.gcfreeze import freeze_startup_objects  # noqa: E402
 
 application = SyncChainASGIHandler()

@@ -15,8 +15,12 @@ from apps.graphs.config import read_ttl_sweep_minutes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Safe by default: `manage.py dev` and the test command turn DEBUG on; production leaves it off.
+# Off unless the operator turns it on (`manage.py dev` does not): API errors are JSON
+# either way, and only the admin shows Django's debug pages when it is on.
 DEBUG = env_bool("DEBUG", False)
+# Uncaught exceptions reach our ASGI handler, which logs the traceback and answers JSON
+# (agentplatform/handler.py), instead of Django's debug page with settings and environment.
+DEBUG_PROPAGATE_EXCEPTIONS = True
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:

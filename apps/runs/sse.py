@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.core.asgi import database_sync_to_async
+from agentplatform.handler import database_sync_to_async
 from apps.core.jsonutil import dumps
 from apps.core.redis import get_async_redis
 from apps.runs.models import Run

@@ -6,8 +6,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.asgi import database_sync_to_async
-from apps.core.disconnect import on_client_gone, until_client_gone
+from agentplatform.disconnect import on_client_gone, until_client_gone
+from agentplatform.handler import database_sync_to_async
 from apps.core.errors import InvalidInput, NotFound
 from apps.core.views import ApiView
 from apps.runs import metrics, services, sse
