@@ -42,7 +42,8 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix, set_urlconf
 
 from agentplatform.disconnect import current_request, mark_client_gone
-from apps.core.handlers import server_error
+from apps.core.failures import is_transient
+from apps.core.handlers import server_error, service_unavailable
 from apps.core.middleware import api_key_refusal, body_too_large, declared_size_refusal
 
 T = TypeVar("T")
@@ -158,9 +159,13 @@ class SyncChainASGIHandler(ASGIHandler):
         try:
             try:
                 response = self.get_response(request)
-            except Exception:  # DEBUG_PROPAGATE_EXCEPTIONS brings every uncaught one here
-                logger.exception("Internal Server Error: %s", request.path)
-                response = server_error(request)
+            except Exception as exc:  # DEBUG_PROPAGATE_EXCEPTIONS brings every uncaught one here
+                if is_transient(exc):  # e.g. in a middleware: an outage, not a bug
+                    logger.warning("Service unavailable: %s: %s: %s", request.path, type(exc).__name__, exc)
+                    response = service_unavailable(exc)
+                else:
+                    logger.exception("Internal Server Error: %s", request.path)
+                    response = server_error(request)
             if not response.streaming:
                 response.close()  # its content is in memory already; closing fires request_finished
             return response
