@@ -2,13 +2,16 @@
 """Django's command-line utility for the agent server."""
 
 import os
+import secrets
 import sys
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentplatform.settings")
     if sys.argv[1:2] == ["dev"]:
-        os.environ.setdefault("DEBUG", "true")  # the development server; production sets nothing
+        # The development server runs without DEBUG (no debug pages: it may listen on 0.0.0.0),
+        # so it needs a SECRET_KEY: a fresh one per start, shared by its processes, unless set.
+        os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

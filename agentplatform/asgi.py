@@ -10,7 +10,7 @@ from agentplatform.gcfreeze import freeze_startup_objects
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentplatform.settings")
 django.setup(set_prefix=False)
 
-from apps.core.asgi import SyncChainASGIHandler  # noqa: E402  (needs settings configured)
+from agentplatform.handler import SyncChainASGIHandler  # noqa: E402  (needs settings configured)
 
 application = SyncChainASGIHandler()
 get_resolver().check()  # imports every view now (rather than at the first request), to be frozen below

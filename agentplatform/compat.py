@@ -156,5 +156,5 @@ class ReusedFieldsSerializer(serializers.Serializer):
 
 def http_request(request: Request) -> HttpRequest:
     """The Django request a DRF Request wraps: the one the ASGI handler marks when the client leaves
-    (apps/core/disconnect.py). A DRF Request passes attribute reads on to it but keeps writes for itself."""
+    (agentplatform/disconnect.py). A DRF Request passes attribute reads on to it but keeps writes for itself."""
     return request._request

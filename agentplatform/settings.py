@@ -14,8 +14,12 @@ from apps.core.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Safe by default: `manage.py dev` and the test command turn DEBUG on; production leaves it off.
+# Off unless the operator turns it on (`manage.py dev` does not): API errors are JSON
+# either way, and only the admin shows Django's debug pages when it is on.
 DEBUG = env_bool("DEBUG", False)
+# Uncaught exceptions reach our ASGI handler, which logs the traceback and answers JSON
+# (agentplatform/handler.py), instead of Django's debug page with settings and environment.
+DEBUG_PROPAGATE_EXCEPTIONS = True
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -84,11 +88,20 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn
 # Under ASGI every request runs its sync code on a fresh thread, so thread-bound
 # persistent connections would reconnect per request (~8 ms here); a pool makes
 # checkout cheap for API requests and Celery worker threads alike.
+# In an outage (apps/core/dbpools.py): a checkout waits at most DB_POOL_TIMEOUT_S before
+# the request answers 503 (pools are sized above their threads: only connecting makes one
+# wait), connecting at most DB_CONNECT_TIMEOUT_S (libpq counts whole seconds, 2 at least),
+# and a pool gives up a failed reconnection after DB_RECONNECT_TIMEOUT_S to try afresh.
+DB_POOL_TIMEOUT_S = env_float("DB_POOL_TIMEOUT_S", 1.0)
+DB_CONNECT_TIMEOUT_S = env_int("DB_CONNECT_TIMEOUT_S", 2, minimum=2)
+DB_RECONNECT_TIMEOUT_S = env_float("DB_RECONNECT_TIMEOUT_S", 5.0)
 DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
     "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
     "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
-    "timeout": env_float("DB_POOL_TIMEOUT_S", 10.0),
+    "timeout": DB_POOL_TIMEOUT_S,
+    "reconnect_timeout": DB_RECONNECT_TIMEOUT_S,
 }
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", DB_CONNECT_TIMEOUT_S)
 # Server-side binding (Django's default is client-side): parameters travel apart from
 # the SQL instead of being quoted into it in Python, and psycopg prepares a statement
 # once a connection has run it 5 times, so PostgreSQL stops parsing and planning the
@@ -149,7 +162,8 @@ CRON_MAX_CONSECUTIVE_FAILURES = env_int("CRON_MAX_CONSECUTIVE_FAILURES", 5, mini
 CHECKPOINTER_POOL_SIZE = env_int("CHECKPOINTER_POOL_SIZE", 10, minimum=1)
 # Store (long-term memory): connections per process, and how often beat checks whether a sweep
 # of expired items is due (langgraph.json's store.ttl.sweep_interval_minutes sets the sweep period).
-STORE_POOL_SIZE = env_int("STORE_POOL_SIZE", 5, minimum=1)
+# (As many as REQUEST_THREADS: a request waiting for a store connection would get a 503.)
+STORE_POOL_SIZE = env_int("STORE_POOL_SIZE", 10, minimum=1)
 STORE_SWEEP_CHECK_S = env_float("STORE_SWEEP_CHECK_S", 60.0)
 
 # Webhooks: a finished run is POSTed to the `webhook` URL it was created with (apps/runs/webhooks.py).

@@ -6,13 +6,13 @@ Every error body has upstream's shape: `{"detail": "<clear message>"}`.
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import utils as db_utils
-from django.http import Http404
-from psycopg_pool import PoolTimeout
-from redis import exceptions as redis_exceptions
+from django.http import Http404, HttpResponseBase
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
+
+from apps.core.failures import is_transient
+from apps.core.handlers import service_unavailable
 
 
 class DomainError(Exception):
@@ -57,21 +57,9 @@ def error_response(status_code: int, detail: str) -> Response:
     return Response({"detail": detail}, status=status_code)
 
 
-UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
-    db_utils.OperationalError,
-    db_utils.InterfaceError,
-    PoolTimeout,
-    redis_exceptions.ConnectionError,
-    redis_exceptions.TimeoutError,
-)
-
-
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, UNAVAILABLE_ERRORS):
-        # PostgreSQL or Redis is down or restarting: say so, and let the client retry.
-        response = error_response(status.HTTP_503_SERVICE_UNAVAILABLE, f"Service unavailable: {type(exc).__name__}")
-        response["Retry-After"] = "1"
-        return response
+def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponseBase | None:
+    if is_transient(exc):
+        return service_unavailable(exc)
     if isinstance(exc, RequestDataTooBig):
         return error_response(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "Request body too large")
     if isinstance(exc, DomainError):

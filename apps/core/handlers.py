@@ -1,6 +1,8 @@
-"""JSON bodies for Django's own 404/500 pages (unknown paths, crashes)."""
+"""JSON bodies for Django's own 404/500 pages (unknown paths, crashes) and for outages."""
 
 from django.http import HttpRequest, JsonResponse
+
+from apps.core.dbpools import check_idle_connections
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
@@ -9,3 +11,14 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
 
 def server_error(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"detail": "Internal server error"}, status=500)
+
+
+def service_unavailable(exc: BaseException) -> JsonResponse:
+    """PostgreSQL or Redis is down or restarting (apps.core.failures): say so, and let the client retry.
+
+    Also has every database pool drop its broken idle connections (apps.core.dbpools).
+    """
+    check_idle_connections()
+    response = JsonResponse({"detail": f"Service unavailable: {type(exc).__name__}"}, status=503)
+    response["Retry-After"] = "1"
+    return response

@@ -1,4 +1,10 @@
-"""Request guards that run before any view: API keys and the body size limit."""
+"""Request guards that run before any view: API keys and the body size limit.
+
+The ASGI handler (agentplatform/handler.py) applies the same two checks to the
+request line and headers before it reads any of the body, so an unauthenticated
+or oversized upload never reaches memory or disk; the middleware keeps them for
+every other entry (the test client, a WSGI server).
+"""
 
 import hmac
 from collections.abc import Callable
@@ -11,21 +17,40 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 KEY_EXEMPT_PREFIXES = ("/ok", "/admin/", "/static/")
 
 
+def api_key_refusal(path: str, given: str | None) -> JsonResponse | None:
+    """The 401 for a request to `path` with x-api-key `given`, or None when it may pass."""
+    if not settings.API_KEYS or path.startswith(KEY_EXEMPT_PREFIXES):
+        return None
+    if not given:
+        return JsonResponse({"detail": "Missing API key: send it in the x-api-key header"}, status=401)
+    # Every key is compared, in constant time: which one matched must not show in the timing.
+    if not any(hmac.compare_digest(given.encode(), key.encode()) for key in settings.API_KEYS):
+        return JsonResponse({"detail": "Invalid API key"}, status=401)
+    return None
+
+
+def body_too_large() -> JsonResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return JsonResponse({"detail": f"Request body too large: the limit is {limit} bytes"}, status=413)
+
+
+def declared_size_refusal(content_length: str | None) -> JsonResponse | None:
+    """The 413 for a declared Content-Length over MAX_REQUEST_BODY_BYTES, or None."""
+    declared = content_length or ""
+    if declared.isdigit() and int(declared) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        return body_too_large()
+    return None
+
+
 class ApiKeyMiddleware:
     """When API_KEYS is set, every API request needs `x-api-key` (what langgraph_sdk sends from LANGGRAPH_API_KEY)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.keys = [key.encode() for key in settings.API_KEYS]
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self.keys and not request.path.startswith(KEY_EXEMPT_PREFIXES):
-            given = request.headers.get("x-api-key", "").encode()
-            if not given:
-                return JsonResponse({"detail": "Missing API key: send it in the x-api-key header"}, status=401)
-            if not any(hmac.compare_digest(given, key) for key in self.keys):
-                return JsonResponse({"detail": "Invalid API key"}, status=401)
-        return self.get_response(request)
+        refusal = api_key_refusal(request.path, request.headers.get("x-api-key"))
+        return self.get_response(request) if refusal is None else refusal
 
 
 class BodySizeLimitMiddleware:
@@ -35,8 +60,5 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            return JsonResponse({"detail": f"Request body too large: the limit is {limit} bytes"}, status=413)
-        return self.get_response(request)
+        refusal = declared_size_refusal(request.headers.get("content-length"))
+        return self.get_response(request) if refusal is None else refusal

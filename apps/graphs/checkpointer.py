@@ -18,8 +18,14 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from agentplatform.compat import widen_saver_lock
+from apps.core.dbpools import pool_options, register
 
-CONNECTION_KWARGS = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+CONNECTION_KWARGS = {
+    "autocommit": True,
+    "prepare_threshold": 0,
+    "row_factory": dict_row,
+    "connect_timeout": settings.DB_CONNECT_TIMEOUT_S,
+}
 # The worker's checkpoint writes commit without waiting for the WAL flush (a trivial
 # run writes three checkpoints plus their writes, each an fsync otherwise). Durability
 # is unchanged where it is promised: the run's terminal status is committed afterwards,
@@ -51,14 +57,32 @@ def database_conninfo() -> str:
 
 
 def open_sync_pool(max_size: int) -> ConnectionPool:
-    """A psycopg pool on the Django database, in the form langgraph's Postgres classes expect."""
-    return ConnectionPool(database_conninfo(), min_size=1, max_size=max_size, kwargs=CONNECTION_KWARGS, open=True)
+    """A psycopg pool on the Django database, in the form langgraph's Postgres classes expect
+    (outage behaviour: apps/core/dbpools.py)."""
+    pool = ConnectionPool(
+        database_conninfo(),
+        min_size=1,
+        max_size=max_size,
+        kwargs=CONNECTION_KWARGS,
+        open=True,
+        **pool_options(ConnectionPool.check_connection),
+    )
+    register(pool)
+    return pool
 
 
 async def open_async_pool(max_size: int, connection_kwargs: dict | None = None) -> AsyncConnectionPool:
     kwargs = connection_kwargs or CONNECTION_KWARGS
-    pool = AsyncConnectionPool(database_conninfo(), min_size=1, max_size=max_size, kwargs=kwargs, open=False)
+    pool = AsyncConnectionPool(
+        database_conninfo(),
+        min_size=1,
+        max_size=max_size,
+        kwargs=kwargs,
+        open=False,
+        **pool_options(AsyncConnectionPool.check_connection),
+    )
     await pool.open()
+    register(pool)
     return pool
 
 

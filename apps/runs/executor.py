@@ -12,6 +12,7 @@ from typing import Any
 
 from langgraph.types import Command
 
+from apps.core.failures import is_transient
 from apps.core.jsonutil import normalize
 from apps.core.logcontext import current_run_id, current_thread_id
 from apps.core.redis import get_async_redis
@@ -121,7 +122,8 @@ async def execute_cancellable(spec: RunSpec) -> RunOutcome:
 
 
 async def execute(spec: RunSpec) -> RunOutcome:
-    """Run the graph to its end, publishing each chunk; never raises except on cancel."""
+    """Run the graph to its end, publishing each chunk; raises only on cancel or on an
+    outage (apps.core.failures.is_transient): a graph's own failure is its outcome."""
     publisher = EventPublisher(get_async_redis(), spec.run_id, spec.thread_id, spec.attempt)
     try:
         graph = await _prepare_graph(spec)
@@ -130,6 +132,8 @@ async def execute(spec: RunSpec) -> RunOutcome:
     except asyncio.CancelledError:
         raise
     except Exception as exc:
+        if is_transient(exc):
+            raise  # PostgreSQL or Redis failed under the run, not the graph: the worker retries it
         logger.warning("run %s failed: %s: %s", spec.run_id, type(exc).__name__, exc)
         publisher.publish("error", error_info(exc))
         outcome = RunOutcome(

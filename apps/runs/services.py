@@ -23,8 +23,10 @@ from redis.exceptions import RedisError
 
 from apps.assistants.models import Assistant
 from apps.assistants.services import get_assistant, resolve_assistant, resolve_assistant_id
+from apps.core.dbpools import check_idle_connections
 from apps.core.errors import Conflict, NotFound
 from apps.core.expressions import JSONBMerge
+from apps.core.failures import is_transient
 from apps.core.logcontext import run_context
 from apps.core.redis import get_redis
 from apps.graphs.checkpointer import delete_run_checkpoints, get_sync_checkpointer
@@ -41,6 +43,9 @@ from apps.threads.services import authorize_new_thread
 logger = logging.getLogger(__name__)
 
 DEFAULT_STREAM_MODES = ["values"]
+# Pause before retrying a run that an outage interrupted, doubled per attempt, capped.
+OUTAGE_RETRY_DELAY_S = 1.0
+OUTAGE_RETRY_MAX_DELAY_S = 30.0
 # Set when this worker process received SIGTERM: it claims no more runs.
 _shutting_down = False
 # Keys of the request body kept on the run (what the executor needs, and what
@@ -474,19 +479,55 @@ def _execute_claimed_in_context(run: Run) -> None:
             return
         if outcome.cancelled_with is not None:
             outcome = _settle_cancelled(run, spec, outcome)
+        finish_run(run, outcome)
     except Exception as exc:  # the executor reports graph errors itself; this is infrastructure
+        if is_transient(exc):
+            _retry_after_outage(run, exc)
+            return
+        # Not going away by retrying (e.g. a value PostgreSQL cannot store): the run ends now, saying why.
         logger.exception("run %s could not execute", run.run_id)
-        outcome = executor.RunOutcome(
-            status=RunStatus.ERROR,
-            thread_status=ThreadStatus.ERROR,
-            error=executor.error_info(exc),
-            traceback=traceback.format_exc(),
-        )
-    finish_run(run, outcome)
+        outcome = _failed(exc)
+        finish_run(run, outcome)
     if outcome.cancelled_with == CancelAction.ROLLBACK:
         Run.objects.filter(pk=run.pk).delete()
     if outcome.cancelled_with is not None:
         clear_cancel(get_redis(), str(run.run_id))
+
+
+def _failed(exc: BaseException, note: str = "") -> executor.RunOutcome:
+    error = executor.error_info(exc)
+    if note:
+        error["message"] = f"{error['message']} ({note})"
+    return executor.RunOutcome(
+        status=RunStatus.ERROR, thread_status=ThreadStatus.ERROR, error=error, traceback=traceback.format_exc()
+    )
+
+
+def _retry_after_outage(run: Run, exc: BaseException) -> None:
+    """PostgreSQL or Redis failed under the run (apps.core.failures): back to pending, dispatched
+    again after a pause that doubles with each attempt; the next attempt resumes from the run's
+    last checkpoint (or records the outcome of a graph that had finished). After RUN_MAX_ATTEMPTS
+    the run ends `error` with this failure. If PostgreSQL is still down, the run's lease lapses
+    and the sweeper retries it instead.
+    """
+    check_idle_connections()
+    run.has_more = False  # claim no further run of this thread now: they stay behind this one
+    try:
+        if run.attempt >= settings.RUN_MAX_ATTEMPTS:
+            finish_run(run, _failed(exc, f"gave up after {run.attempt} attempts"))
+            return
+        moved = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.PENDING, lease_expires_at=None, updated_at=timezone.now()
+        )
+    except Exception as again:
+        if not is_transient(again):
+            raise
+        logger.warning("run %s: %s; left to the sweeper (%s)", run.run_id, exc, again)
+        return
+    if moved:
+        delay_s = min(OUTAGE_RETRY_DELAY_S * 2 ** (run.attempt - 1), OUTAGE_RETRY_MAX_DELAY_S)
+        logger.warning("run %s: %s: %s; retrying in %.0f s", run.run_id, type(exc).__name__, exc, delay_s)
+        dispatch_run(run.run_id, run.thread_id, delay_s=delay_s)
 
 
 def _requeue(run: Run) -> None:

@@ -6,12 +6,14 @@ polling PostgreSQL (which is consulted only when a stream is missing).
 """
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from django.conf import settings
 
-from apps.core.asgi import database_sync_to_async
+from agentplatform.handler import database_sync_to_async
+from apps.core.failures import is_transient
 from apps.core.jsonutil import dumps
 from apps.core.redis import get_async_redis
 from apps.runs.models import Run
@@ -25,6 +27,8 @@ from apps.runs.streams import (
     thread_stream_key,
 )
 
+logger = logging.getLogger(__name__)
+
 KEEPALIVE_COMMENT = b": heartbeat\n\n"
 WAIT_KEEPALIVE = b"\n"  # whitespace before a JSON body is still valid JSON
 
@@ -33,6 +37,30 @@ def sse_frame(event: str, data: bytes, event_id: str | None = None) -> bytes:
     head = f"event: {event}\n".encode()
     tail = f"id: {event_id}\n\n".encode() if event_id else b"\n"
     return head + b"data: " + data + b"\n" + tail
+
+
+async def end_on_outage(
+    frames: AsyncIterator[bytes], *, json_body: bool = False, reconnect: str | None = None
+) -> AsyncIterator[bytes]:
+    """Pass frames on; if Redis or PostgreSQL fails midway (apps.core.failures), end with an
+    error saying where to reconnect: the status line is out, a 503 no longer can be.
+
+    The error is upstream's: an SSE `error` event, or for a JSON body (/wait, /join) the
+    `{"__error__": ...}` a failed run answers with.
+    """
+    try:
+        async for frame in frames:
+            yield frame
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        logger.warning("stream ended by an outage: %s: %s", type(exc).__name__, exc)
+        hint = f"; reconnect with {reconnect}" if reconnect else ""
+        message = f"{type(exc).__name__}: the stream was cut by an outage{hint}"
+        error = {"error": "ServiceUnavailable", "message": message}
+        yield dumps({"__error__": error}) if json_body else sse_frame("error", dumps(error))
+    finally:
+        await frames.aclose()
 
 
 def _mode_of(event: str) -> str:

@@ -8,9 +8,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agentplatform.compat import http_request
-from apps.core.asgi import database_sync_to_async
-from apps.core.disconnect import on_client_gone, until_client_gone
+from agentplatform.disconnect import on_client_gone, until_client_gone
+from agentplatform.handler import database_sync_to_async
 from apps.core.errors import InvalidInput, NotFound
+from apps.core.redis import get_redis
 from apps.core.views import ApiView
 from apps.runs import metrics, services, sse
 from apps.runs.models import Run
@@ -45,8 +46,21 @@ def cancel_if_client_leaves(request: Request, run: Run) -> None:
     on_client_gone(http_request(request), cancel)
 
 
-def streamed(body: Any, request: Request, content_type: str = "text/event-stream") -> StreamingHttpResponse:
-    """A response sent as it is produced (not cached or buffered by proxies), ended when the client leaves."""
+def require_redis() -> None:
+    """Streams and waits read Redis: when it is down, answer 503 now, before any status line
+    is sent (and before a run is created for a client that could not follow it)."""
+    get_redis().ping()
+
+
+def streamed(
+    body: Any, request: Request, content_type: str = "text/event-stream", reconnect: str | None = None
+) -> StreamingHttpResponse:
+    """A response sent as it is produced (not cached or buffered by proxies), ended when the client leaves.
+
+    An outage once it has started ends it with an error (an SSE `error` event, or a JSON
+    body's `__error__`) that says where to reconnect, rather than cutting the connection.
+    """
+    body = sse.end_on_outage(body, json_body=content_type == "application/json", reconnect=reconnect)
     response = StreamingHttpResponse(until_client_gone(body, http_request(request)), content_type=content_type)
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
@@ -54,14 +68,15 @@ def streamed(body: Any, request: Request, content_type: str = "text/event-stream
 
 
 def sse_response(events: Any, run: Run, request: Request) -> StreamingHttpResponse:
-    response = streamed(events, request)
+    response = streamed(events, request, reconnect=f"GET {run_path(run)}/stream with Last-Event-ID")
     response["Location"] = f"{run_path(run)}/stream"
     response["Content-Location"] = run_path(run)
     return response
 
 
 def wait_response(run: Run, request: Request, with_location: bool = True, fresh: bool = False) -> StreamingHttpResponse:
-    response = streamed(sse.wait_body(str(run.run_id), fresh), request, content_type="application/json")
+    body = sse.wait_body(str(run.run_id), fresh)
+    response = streamed(body, request, content_type="application/json", reconnect=f"GET {run_path(run)}/join")
     response["Content-Location"] = run_path(run)
     if with_location:
         response["Location"] = f"{run_path(run)}/join"
@@ -111,6 +126,7 @@ class RunStreamView(ApiView):
     )
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> StreamingHttpResponse:
         payload = self.parse(RunCreateSerializer)
+        require_redis()
         run = services.create_run(payload, thread_id)
         if payload.get("on_disconnect") == "cancel":
             cancel_if_client_leaves(request, run)
@@ -127,6 +143,7 @@ class RunWaitView(ApiView):
     @extend_schema(request=RunCreateSerializer, responses={200: dict}, summary="Create Run, Wait for Output")
     def post(self, request: Request, thread_id: uuid.UUID | None = None) -> StreamingHttpResponse:
         payload = self.parse(RunCreateSerializer)
+        require_redis()
         run = services.create_run(payload, thread_id)
         if payload.get("on_disconnect") == "cancel":
             cancel_if_client_leaves(request, run)
@@ -172,6 +189,7 @@ class RunJoinView(ApiView):
     @extend_schema(responses={200: dict}, summary="Join Run")
     def get(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> StreamingHttpResponse:
         run = services.get_run(thread_id, run_id)
+        require_redis()
         return wait_response(run, request, with_location=False)
 
 
@@ -186,6 +204,7 @@ class RunJoinStreamView(ApiView):
     )
     def get(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> StreamingHttpResponse:
         run = services.get_run(thread_id, run_id)
+        require_redis()
         # The SDK sends `stream_mode=` (empty) when no mode was asked for.
         modes = [mode for mode in request.query_params.getlist("stream_mode") if mode] or None
         if unknown := sorted(set(modes or ()) - set(STREAM_MODES)):
@@ -235,6 +254,7 @@ class RunCancelView(ApiView):
         query = self.parse(CancelQuerySerializer, data=request.query_params.dict())
         run = services.cancel_run(thread_id, run_id, query["action"])
         if query["wait"]:
+            require_redis()
             return wait_response(run, request)
         return Response(None, status=202)
 

@@ -52,12 +52,17 @@ class WebhookRefused(ValueError):
 # ---------------------------------------------------------------- address policy
 
 
-def address_allowed(address: IPAddress, *, allow_private: bool, allowed_networks: list) -> bool:
-    """Public unicast addresses only, unless private ones are allowed or the address is allow-listed."""
-    if allow_private or any(address in network for network in allowed_networks):
-        return True
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address wraps (IPv4-mapped, 6to4, Teredo server and client).
+
+    NAT64 (64:ff9b::/96) and IPv4-compatible (::a.b.c.d) forms need no unwrapping:
+    they lie in ::/8, which is reserved, so they are refused whatever they wrap.
+    """
+    wrapped = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    return [inner for inner in wrapped if inner is not None]
+
+
+def _is_public(address: IPAddress) -> bool:
     # is_global alone would let multicast through; the rest spell out what is refused.
     return address.is_global and not (
         address.is_multicast
@@ -65,7 +70,21 @@ def address_allowed(address: IPAddress, *, allow_private: bool, allowed_networks
         or address.is_link_local
         or address.is_reserved
         or address.is_unspecified
+        or (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)
     )
+
+
+def address_allowed(address: IPAddress, *, allow_private: bool, allowed_networks: list) -> bool:
+    """Public unicast addresses only, unless private ones are allowed or the address is allow-listed.
+
+    An IPv6 address wrapping an IPv4 one (e.g. 6to4 2002:7f00:1:: is 127.0.0.1) is
+    judged by what it wraps: the relay or translator delivers there.
+    """
+    if allow_private or any(address in network for network in allowed_networks):
+        return True
+    if isinstance(address, ipaddress.IPv6Address) and (wrapped := embedded_ipv4(address)):
+        return all(_is_public(inner) for inner in wrapped)
+    return _is_public(address)
 
 
 def resolve(host: str, port: int) -> list[IPAddress]:

@@ -3,9 +3,12 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -100,3 +103,203 @@ def test_api_keys_through_the_sdk(tmp_path: Path) -> None:
             run(with_key("wrong"))
         assert httpx.get(f"{server.url}/ok").status_code == 200
         assert httpx.get(f"{server.url}/threads/{uuid.uuid4()}").status_code == 401
+
+
+# ---------------------------------------------------------------- outages under load
+
+OUTAGE_S = 10.0
+LOAD_RUNS = 200
+RUN_DELAY_S = 1.0  # each run's graph sleeps this long: many are in flight when the outage starts
+PROMPT_503_S = 2.0  # "within about a second": a checkout waits DB_POOL_TIMEOUT_S (1 s), plus scheduling
+RECOVERY_S = 30.0  # after the server is back, every probe answers 200 within this
+ALL_RUNS_END_S = 180.0
+
+
+@dataclass
+class Answer:
+    probe: str
+    status: int | str  # an HTTP status, or the name of the transport error (a cut connection)
+    seconds: float
+    at: float  # time.monotonic() when it was answered
+    body: bytes = b""
+
+
+@dataclass
+class Probes:
+    """Requests sent in a loop from a background thread while the outage comes and goes."""
+
+    url: str
+    thread_id: str
+    answers: list[Answer] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def requests(self) -> list[tuple[str, str, str, dict | None]]:
+        wait = {"assistant_id": "slow", "input": {}, "config": {"configurable": {"delay": 0}}}
+        return [
+            ("get thread", "GET", f"/threads/{self.thread_id}", None),
+            ("get state", "GET", f"/threads/{self.thread_id}/state", None),
+            ("search threads", "POST", "/threads/search", {"limit": 1}),
+            ("search store", "POST", "/store/items/search", {"namespace_prefix": ["probe"]}),
+            ("wait", "POST", "/runs/wait", wait),
+        ]
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=60) as client:
+            while not self.stop.is_set():
+                for name, method, path, body in self.requests():
+                    started = time.monotonic()
+                    try:
+                        response = client.request(method, path, json=body)
+                        status, content = response.status_code, response.content
+                    except httpx.TransportError as exc:
+                        status, content = type(exc).__name__, b""
+                    now = time.monotonic()
+                    self.answers.append(Answer(name, status, now - started, now, content))
+                self.stop.wait(0.05)
+
+    def __enter__(self) -> "Probes":
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=120)
+
+
+def create_load(url: str) -> list[tuple[str, str]]:
+    """LOAD_RUNS background runs, one per thread (runs of different threads go in parallel)."""
+    created = []
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for _ in range(LOAD_RUNS):
+            thread = client.post("/threads", json={}).json()
+            body = {"assistant_id": "slow", "input": {}, "config": {"configurable": {"delay": RUN_DELAY_S}}}
+            run_ = client.post(f"/threads/{thread['thread_id']}/runs", json=body)
+            assert run_.status_code == 200, run_.text
+            created.append((thread["thread_id"], run_.json()["run_id"]))
+    return created
+
+
+def statuses_of(url: str, runs: list[tuple[str, str]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for thread_id, run_id in runs:
+            response = client.get(f"/threads/{thread_id}/runs/{run_id}")
+            status = response.json()["status"] if response.status_code == 200 else f"HTTP {response.status_code}"
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def wait_until_all_succeeded(url: str, runs: list[tuple[str, str]]) -> None:
+    deadline = time.monotonic() + ALL_RUNS_END_S
+    counts: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        counts = statuses_of(url, runs)
+        if set(counts) - {"pending", "running", "success", "HTTP 503"}:
+            break  # something ended otherwise, or an answer was neither a run nor a 503: no use waiting
+        if counts.get("success") == len(runs):
+            return
+        time.sleep(2)
+    raise AssertionError(f"runs did not all succeed: {counts}")
+
+
+def check_outage_answers(answers: list[Answer], outage_ended_at: float) -> None:
+    """No 500, no cut connection; every 503 prompt; everything 200 again soon after the outage."""
+    assert answers, "the probes sent nothing"
+    bad = [a for a in answers if a.status not in (200, 503)]
+    assert not bad, [(a.probe, a.status, round(a.seconds, 2), a.body[:200]) for a in bad[:10]]
+    # Prompt: a request does not hang through the outage (a wait lasts as long as its run).
+    slow = [a for a in answers if a.probe != "wait" and a.seconds > PROMPT_503_S]
+    slow += [a for a in answers if a.status == 503 and a.seconds > PROMPT_503_S]
+    assert not slow, [(a.probe, a.status, round(a.seconds, 2)) for a in slow[:10]]
+    assert any(a.status == 503 for a in answers), "the outage was never noticed: the test did not test it"
+    late = [a for a in answers if a.at > outage_ended_at + RECOVERY_S]
+    assert late, "no probe ran after the recovery window"
+    assert all(a.status == 200 for a in late), [(a.probe, a.status) for a in late if a.status != 200][:10]
+    # Waits answer with the run's output again (not a cut stream's __error__).
+    assert all(b"__error__" not in a.body for a in late if a.probe == "wait")
+
+
+class Follower(threading.Thread):
+    """A wait or a stream already going when the outage starts: what it got, and whether it was cut."""
+
+    def __init__(self, url: str, path: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.path = url, path
+        self.status: int | str | None = None
+        self.body = b""
+
+    def run(self) -> None:
+        thread_id = httpx.post(f"{self.url}/threads", json={}).json()["thread_id"]
+        # Longer than the outage: the run is still going when Redis goes away.
+        body = {"assistant_id": "slow", "input": {}, "config": {"configurable": {"delay": OUTAGE_S + 5}}}
+        try:
+            with httpx.stream("POST", f"{self.url}/threads/{thread_id}/{self.path}", json=body, timeout=120) as r:
+                self.status = r.status_code
+                self.body = r.read()
+        except httpx.TransportError as exc:
+            self.status = type(exc).__name__
+
+
+def run_outage(
+    server_url: str, stop: Callable[[], None], start: Callable[[], None], followers: tuple[Follower, ...] = ()
+) -> tuple[Probes, float]:
+    thread_id = httpx.post(f"{server_url}/threads", json={}).json()["thread_id"]
+    runs = create_load(server_url)
+    for follower in followers:
+        follower.start()
+    with Probes(server_url, thread_id) as probes:
+        time.sleep(1.0)  # a few runs in flight, most queued
+        stop()
+        time.sleep(OUTAGE_S)
+        start()
+        outage_ended_at = time.monotonic()
+        wait_until_all_succeeded(server_url, runs)
+        # Keep probing until past the recovery window, so the last answers prove the recovery.
+        while time.monotonic() < outage_ended_at + RECOVERY_S + 3:
+            time.sleep(0.5)
+    return probes, outage_ended_at
+
+
+def summary(answers: list[Answer], outage_ended_at: float) -> str:
+    unavailable = [a for a in answers if a.status == 503]
+    worst = max((a.seconds for a in unavailable), default=0.0)
+    not_ok = [a.at - outage_ended_at for a in answers if a.status != 200]
+    return (
+        f"{len(answers)} probe answers, {len(unavailable)} x 503 (slowest {worst:.2f} s); "
+        f"the last answer other than 200 came {max(not_ok, default=0.0):+.1f} s after the server was back"
+    )
+
+
+def test_postgres_outage_under_load_loses_no_run(tmp_path: Path) -> None:
+    postgres = EmbeddedPostgres(tmp_path / "pg")
+    database_url = postgres.start()
+    try:
+        with live_server(tmp_path, DATABASE_URL=database_url, **FAST_RECOVERY) as server:
+            probes, outage_ended_at = run_outage(server.url, postgres.stop, postgres.start)
+            print(summary(probes.answers, outage_ended_at))
+            check_outage_answers(probes.answers, outage_ended_at)
+    finally:
+        postgres.stop()
+
+
+def test_redis_outage_under_load_loses_no_run_and_waits_recover(tmp_path: Path) -> None:
+    redis_server = EmbeddedRedis(tmp_path / "redis")
+    redis_url = redis_server.start()
+    try:
+        with live_server(tmp_path, REDIS_URL=redis_url, **FAST_RECOVERY) as server:
+            wait, stream = Follower(server.url, "runs/wait"), Follower(server.url, "runs/stream")
+            probes, outage_ended_at = run_outage(server.url, redis_server.stop, redis_server.start, (wait, stream))
+            print(summary(probes.answers, outage_ended_at))
+            check_outage_answers(probes.answers, outage_ended_at)
+            for follower in (wait, stream):
+                follower.join(timeout=60)
+            # Cut by the outage, they end with upstream's error (and where to reconnect), not a dropped connection.
+            assert wait.status == 200, wait.status
+            assert b'"__error__":{"error":"ServiceUnavailable"' in wait.body.replace(b" ", b""), wait.body[-300:]
+            assert b"/join" in wait.body
+            assert stream.status == 200, stream.status
+            assert b"event: error\ndata: {" in stream.body and b"ServiceUnavailable" in stream.body, stream.body[-300:]
+            assert b"Last-Event-ID" in stream.body
+    finally:
+        redis_server.stop()

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from django.db import connections
 
-from apps.core.asgi import database_sync_to_async
+from agentplatform.handler import database_sync_to_async
 from apps.threads.models import Thread
 
 pytestmark = pytest.mark.django_db(transaction=True)

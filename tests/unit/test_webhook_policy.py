@@ -24,8 +24,21 @@ REFUSED = [
     "ff02::1",
     "::ffff:127.0.0.1",  # IPv4-mapped loopback
     "::ffff:10.0.0.1",
+    "2002:a00:1::",  # 6to4 wrapping 10.0.0.1
+    "2002:7f00:1::",  # 6to4 wrapping 127.0.0.1
+    "2002:a9fe:a9fe::",  # 6to4 wrapping 169.254.169.254
+    "fec0::1",  # site-local (deprecated, still routed inside some networks)
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+    "64:ff9b::7f00:1",  # NAT64 wrapping 127.0.0.1 (::/8 is reserved: refused whatever it wraps)
+    "64:ff9b:1::5db8:d822",  # NAT64 local-use prefix (RFC 8215)
+    "::7f00:1",  # IPv4-compatible 127.0.0.1
 ]
-ALLOWED = ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"]
+ALLOWED = [
+    "93.184.216.34",
+    "8.8.8.8",
+    "2606:4700:4700::1111",
+    "2002:5db8:d822::",  # 6to4 wrapping a public address
+]
 
 
 @pytest.mark.parametrize("address", REFUSED)
@@ -58,6 +71,9 @@ def test_allow_private_and_allowed_networks_open_the_policy() -> None:
         ("http://127.0.0.1:8000/hook", "127.0.0.1"),
         ("http://localhost/hook", "resolves to"),
         ("http://[::1]/hook", "::1"),
+        ("http://[2002:a00:1::]/hook", "2002:a00:1::"),
+        ("http://[2002:7f00:1::]:8000/hook", "2002:7f00:1::"),
+        ("http://[fec0::1]/hook", "fec0::1"),
         ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
         ("http://no-such-host.invalid/hook", "cannot resolve"),
     ],

@@ -52,7 +52,6 @@ class Command(BaseCommand):
         need_redis = "REDIS_URL" not in os.environ
         with embedded_services(data_dir, need_postgres=need_pg, need_redis=need_redis) as service_env:
             env = {**os.environ, **service_env, "LANGGRAPH_CONFIG": str(config_path), "PYTHONUNBUFFERED": "1"}
-            env.setdefault("DEBUG", "true")
             # Local development posts webhooks to local receivers; production refuses private addresses.
             env.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")
             # Celery warns at every start when run as root (as in containers); say it once, here.

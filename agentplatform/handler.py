@@ -14,12 +14,20 @@ iterators that Django consumes in the event loop anyway, so:
 3. the request's database connection goes back to the pool at the end of that
    hop, in the thread that took it;
 4. a client's disconnect is also reported to the request itself (see
-   apps/core/disconnect.py for why Django's own cancellation is not enough).
+   agentplatform/disconnect.py for why Django's own cancellation is not enough);
+5. the API key and the declared Content-Length are checked on the headers, before
+   any of the body is read, and a body (chunked or lying about its length) is read
+   no further than MAX_REQUEST_BODY_BYTES: an unauthenticated or oversized upload
+   never reaches memory or disk;
+6. an uncaught exception is logged with its traceback and answered with JSON,
+   whatever DEBUG says (settings propagate it here instead of rendering Django's
+   debug page, which shows settings and environment values).
 """
 
 import asyncio
 import contextlib
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -33,9 +41,24 @@ from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix, set_urlconf
 
-from apps.core.disconnect import current_request, mark_client_gone
+from agentplatform.disconnect import current_request, mark_client_gone
+from apps.core.failures import is_transient
+from apps.core.handlers import server_error, service_unavailable
+from apps.core.middleware import api_key_refusal, body_too_large, declared_size_refusal
 
 T = TypeVar("T")
+logger = logging.getLogger("django.request")
+
+
+class BodyTooLarge(Exception):
+    """The body went past MAX_REQUEST_BODY_BYTES while being read."""
+
+
+def refusal_before_body(scope: dict) -> HttpResponseBase | None:
+    """401 or 413 decided from the request line and headers alone, or None."""
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", ())}
+    refusal = api_key_refusal(scope["path"], headers.get("x-api-key"))
+    return refusal if refusal is not None else declared_size_refusal(headers.get("content-length"))
 
 
 class SyncChainASGIHandler(ASGIHandler):
@@ -53,9 +76,16 @@ class SyncChainASGIHandler(ASGIHandler):
 
     async def handle(self, scope: dict, receive: object, send: object) -> None:
         """Django's ASGIHandler.handle, minus its separate hops for request_started and close()."""
+        refusal = refusal_before_body(scope)
+        if refusal is not None:
+            await self.send_response(refusal, send)
+            return
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
+            return
+        except BodyTooLarge:
+            await self.send_response(body_too_large(), send)
             return
         set_script_prefix(get_script_prefix(scope))
         request, error_response = self.create_request(scope, body_file)
@@ -77,6 +107,21 @@ class SyncChainASGIHandler(ASGIHandler):
         else:  # (had it raised, awaiting it above raised too)
             await self._close(responding.result())
         body_file.close()
+
+    async def read_body(self, receive: Callable[[], Awaitable[dict]]) -> Any:
+        """Django's read_body, stopped with BodyTooLarge once past the limit (a chunked body declares none)."""
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        received = 0
+
+        async def receive_within_limit() -> dict:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge
+            return message
+
+        return await super().read_body(receive_within_limit)
 
     async def _respond_and_send(self, request: HttpRequest, send: object) -> HttpResponseBase:
         response = await self.run_get_response(request)
@@ -112,7 +157,15 @@ class SyncChainASGIHandler(ASGIHandler):
         set_urlconf(settings.ROOT_URLCONF)
         signals.request_started.send(sender=self.__class__, scope=request.scope)
         try:
-            response = self.get_response(request)
+            try:
+                response = self.get_response(request)
+            except Exception as exc:  # DEBUG_PROPAGATE_EXCEPTIONS brings every uncaught one here
+                if is_transient(exc):  # e.g. in a middleware: an outage, not a bug
+                    logger.warning("Service unavailable: %s: %s: %s", request.path, type(exc).__name__, exc)
+                    response = service_unavailable(exc)
+                else:
+                    logger.exception("Internal Server Error: %s", request.path)
+                    response = server_error(request)
             if not response.streaming:
                 response.close()  # its content is in memory already; closing fires request_finished
             return response
