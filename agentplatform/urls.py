@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from apps.core.admin_views import dashboard
+from apps.core.handlers import not_found
 from apps.core.views import InfoView, OkView
 from apps.runs.views import MetricsView
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path("", include("apps.crons.urls")),
     path("", include("apps.runs.urls")),
     path("", include("apps.store.urls")),
+    # Last: any other path is a JSON 404, also under DEBUG (whose 404 page is HTML).
+    re_path(r"^", not_found),
 ]
 
 handler404 = "apps.core.handlers.not_found"

@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -15,8 +16,20 @@ from apps.assistants.serializers import (
     assistant_to_json,
     version_to_json,
 )
-from apps.core.queries import select_fields
 from apps.core.views import ApiView
+
+
+class GraphIdReadable(ApiView):
+    """Reads that also take a graph id (`GET /assistants/agent`) for that graph's default assistant.
+
+    Upstream resolves a graph id on `/graph` only (0.16.7 answers 422 on the others);
+    resolving it on every read is a superset that clients relying on it need.
+    """
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if request.method == "GET" and "assistant_id" in self.kwargs:
+            self.kwargs["assistant_id"] = services.resolve_assistant_id(self.kwargs["assistant_id"])
+        super().initial(request, *args, **kwargs)
 
 
 class AssistantCreateView(ApiView):
@@ -35,9 +48,7 @@ class AssistantSearchView(ApiView):
 
     @extend_schema(request=AssistantSearchSerializer, responses={200: list}, summary="Search Assistants")
     def post(self, request: Request) -> Response:
-        params = self.parse(AssistantSearchSerializer)
-        found = services.search_assistants(**params)
-        return Response([select_fields(assistant_to_json(a), params.get("select")) for a in found])
+        return self.search_page(services.search_assistants, self.parse(AssistantSearchSerializer), assistant_to_json)
 
 
 class AssistantCountView(ApiView):
@@ -49,7 +60,7 @@ class AssistantCountView(ApiView):
         return Response(services.count_assistants(**self.parse(AssistantCountSerializer)))
 
 
-class AssistantDetailView(ApiView):
+class AssistantDetailView(GraphIdReadable):
     auth_resource = "assistants"
     auth_actions = {"GET": "read", "PATCH": "update", "DELETE": "delete"}
 
@@ -68,7 +79,7 @@ class AssistantDetailView(ApiView):
         return Response(None, status=204)
 
 
-class AssistantGraphView(ApiView):
+class AssistantGraphView(GraphIdReadable):
     auth_resource = "assistants"
     auth_actions = {"GET": "read"}
 
@@ -80,7 +91,7 @@ class AssistantGraphView(ApiView):
         return Response(services.graph_for(assistant, xray=xray))
 
 
-class AssistantSchemasView(ApiView):
+class AssistantSchemasView(GraphIdReadable):
     auth_resource = "assistants"
     auth_actions = {"GET": "read"}
 
@@ -89,7 +100,7 @@ class AssistantSchemasView(ApiView):
         return Response(services.schemas_for(services.get_assistant(assistant_id)))
 
 
-class AssistantSubgraphsView(ApiView):
+class AssistantSubgraphsView(GraphIdReadable):
     auth_resource = "assistants"
     auth_actions = {"GET": "read"}
 

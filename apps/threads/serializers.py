@@ -131,6 +131,7 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
         "config": thread.config,
         "status": thread.status,
         "values": thread.values,
+        "error": thread.error,
         "interrupts": thread.interrupts,
     }
 

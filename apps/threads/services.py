@@ -128,7 +128,9 @@ def _graph_of(thread: Thread) -> Any | None:
     registry = get_registry()
     if not graph_id or graph_id not in registry:
         return None
-    graph = registry.get(graph_id).build_sync({"configurable": {"thread_id": str(thread.thread_id)}})
+    graph = registry.get(graph_id).build_sync(
+        {"configurable": {"thread_id": str(thread.thread_id)}}, access_context="threads.read"
+    )
     return graph.copy(update={"checkpointer": get_sync_checkpointer()})
 
 

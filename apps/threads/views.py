@@ -5,7 +5,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.errors import InvalidInput
-from apps.core.queries import select_fields
 from apps.core.views import ApiView
 from apps.threads import retention, services
 from apps.threads.serializers import (
@@ -39,9 +38,7 @@ class ThreadSearchView(ApiView):
 
     @extend_schema(request=ThreadSearchSerializer, responses={200: list}, summary="Search Threads")
     def post(self, request: Request) -> Response:
-        params = self.parse(ThreadSearchSerializer)
-        found = services.search_threads(**params)
-        return Response([select_fields(thread_to_json(t), params.get("select")) for t in found])
+        return self.search_page(services.search_threads, self.parse(ThreadSearchSerializer), thread_to_json)
 
 
 class ThreadCountView(ApiView):
