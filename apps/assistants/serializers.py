@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.assistants.models import Assistant, AssistantVersion
-from apps.core.serializers import ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
+from apps.core.serializers import ObjectField, OrderByMixin, PageSerializer, SortOrderField, StrictSerializer, iso
 
 
 class AssistantCreateSerializer(StrictSerializer):
@@ -26,7 +26,7 @@ class AssistantPatchSerializer(StrictSerializer):
     description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
-class AssistantSearchSerializer(PageSerializer):
+class AssistantSearchSerializer(OrderByMixin, PageSerializer):
     metadata = ObjectField()
     graph_id = serializers.CharField(required=False, allow_null=True)
     name = serializers.CharField(required=False, allow_null=True)

@@ -1,7 +1,7 @@
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -73,9 +73,11 @@ class AssistantDetailView(GraphIdReadable):
         assistant = services.patch_assistant(assistant_id, self.parse(AssistantPatchSerializer))
         return Response(assistant_to_json(assistant))
 
-    @extend_schema(responses={204: None}, summary="Delete Assistant")
+    @extend_schema(
+        parameters=[OpenApiParameter("delete_threads", bool)], responses={204: None}, summary="Delete Assistant"
+    )
     def delete(self, request: Request, assistant_id: uuid.UUID) -> Response:
-        services.delete_assistant(assistant_id)
+        services.delete_assistant(assistant_id, delete_threads=self.query_bool("delete_threads"))
         return Response(None, status=204)
 
 

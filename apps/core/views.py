@@ -4,7 +4,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from django.db import connection
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -101,8 +102,13 @@ class ApiView(APIView):
 
 
 class OkView(APIView):
-    @extend_schema(summary="Health check", responses={200: dict})
+    @extend_schema(
+        summary="Health check", parameters=[OpenApiParameter("check_db", int, enum=[0, 1])], responses={200: dict}
+    )
     def get(self, request: Request) -> Response:
+        if request.query_params.get("check_db") == "1":  # as upstream: also prove PostgreSQL answers
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
         return Response({"ok": True})
 
 

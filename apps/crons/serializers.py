@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.serializers import ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
+from apps.core.serializers import ObjectField, OrderByMixin, PageSerializer, SortOrderField, StrictSerializer, iso
 from apps.crons.models import Cron
 from apps.runs.models import MultitaskStrategy
 from apps.runs.serializers import RunRequestFields
@@ -40,7 +40,7 @@ class CronPatchSerializer(CronRunFields):
     on_run_completed = serializers.ChoiceField(choices=["delete", "keep"], required=False, allow_null=True)
 
 
-class CronSearchSerializer(PageSerializer):
+class CronSearchSerializer(OrderByMixin, PageSerializer):
     assistant_id = serializers.CharField(required=False, allow_null=True)
     thread_id = serializers.UUIDField(required=False, allow_null=True)
     enabled = serializers.BooleanField(required=False, allow_null=True)

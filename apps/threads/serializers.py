@@ -2,7 +2,15 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.serializers import AnyJSONField, ObjectField, PageSerializer, SortOrderField, StrictSerializer, iso
+from apps.core.serializers import (
+    AnyJSONField,
+    ObjectField,
+    OrderByMixin,
+    PageSerializer,
+    SortOrderField,
+    StrictSerializer,
+    iso,
+)
 from apps.threads.models import Thread, ThreadStatus, TTLStrategy
 
 # 100 years, a generous cap: an unbounded ttl would overflow `updated_at + ttl` (datetime, SQL interval).
@@ -88,7 +96,10 @@ class ThreadPruneSerializer(StrictSerializer):
     strategy = serializers.ChoiceField(choices=TTLStrategy.choices, required=False, default=TTLStrategy.DELETE)
 
 
-class ThreadSearchSerializer(PageSerializer):
+EXTRACT_ROOTS = {"values", "metadata", "config", "interrupts"}
+
+
+class ThreadSearchSerializer(OrderByMixin, PageSerializer):
     ids = serializers.ListField(child=serializers.UUIDField(), required=False, allow_null=True)
     metadata = ObjectField()
     values = ObjectField()
@@ -103,8 +114,13 @@ class ThreadSearchSerializer(PageSerializer):
     extract = ObjectField()
 
     def validate_extract(self, value: Any) -> Any:
-        if value:
-            raise serializers.ValidationError("extract is not supported yet")
+        if not value:
+            return value
+        if len(value) > 10:
+            raise serializers.ValidationError("at most 10 paths")
+        for alias, path in value.items():
+            if not isinstance(path, str) or path.split(".", 1)[0].split("[", 1)[0] not in EXTRACT_ROOTS:
+                raise serializers.ValidationError(f"{alias}: a path starting with one of {sorted(EXTRACT_ROOTS)}")
         return value
 
 

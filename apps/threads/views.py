@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from apps.core.errors import InvalidInput
 from apps.core.views import ApiView
 from apps.threads import retention, services
+from apps.threads.models import Thread
 from apps.threads.serializers import (
     ThreadCountSerializer,
     ThreadCreateSerializer,
@@ -38,7 +39,16 @@ class ThreadSearchView(ApiView):
 
     @extend_schema(request=ThreadSearchSerializer, responses={200: list}, summary="Search Threads")
     def post(self, request: Request) -> Response:
-        return self.search_page(services.search_threads, self.parse(ThreadSearchSerializer), thread_to_json)
+        params = self.parse(ThreadSearchSerializer)
+        extract = params.pop("extract", None)
+
+        def to_json(thread: Thread) -> dict:
+            body = thread_to_json(thread)
+            if extract:
+                body["extracted"] = {alias: services.extract_path(body, path) for alias, path in extract.items()}
+            return body
+
+        return self.search_page(services.search_threads, params, to_json)
 
 
 class ThreadCountView(ApiView):
