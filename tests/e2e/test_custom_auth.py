@@ -127,3 +127,26 @@ def test_store_handlers_scope_namespaces_and_deny(server: LiveServer) -> None:
         assert await bob.store.get_item(["announcements"], "a1") is None
 
     run(scenario())
+
+
+def test_a_graph_factory_gets_the_user_who_created_the_run(server: LiveServer) -> None:
+    async def main() -> None:
+        output = await as_user(server, "token-alice").runs.wait(None, "factory_runtime", input={})
+        assert "user=alice" in output["steps"]
+
+    run(main())
+
+
+def test_cors_preflights_need_no_credentials(server: LiveServer) -> None:
+    # Browsers send preflights without the Authorization header: they must not meet the 401.
+    preflight = httpx.options(
+        f"{server.url}/threads",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-headers"] == "authorization,content-type"
