@@ -145,7 +145,8 @@ def run_to_json(run: Run) -> dict[str, Any]:
         "updated_at": iso(run.updated_at),
         "status": run.status,
         "metadata": run.metadata,
-        "kwargs": run.kwargs,
+        # The creator's identity stays server-side (graph factories' ServerRuntime.user).
+        "kwargs": {key: value for key, value in run.kwargs.items() if key != "auth_user"},
         "multitask_strategy": run.multitask_strategy,
     }
 
