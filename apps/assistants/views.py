@@ -126,7 +126,14 @@ class AssistantLatestView(ApiView):
     auth_resource = "assistants"
     auth_actions = {"POST": "update"}
 
-    @extend_schema(request=SetLatestSerializer, responses={200: dict}, summary="Set Latest Assistant Version")
+    @extend_schema(
+        parameters=[OpenApiParameter("version", int)],
+        request=SetLatestSerializer,
+        responses={200: dict},
+        summary="Set Latest Assistant Version",
+    )
     def post(self, request: Request, assistant_id: uuid.UUID) -> Response:
-        version = self.parse(SetLatestSerializer)["version"]
+        # The reference puts `version` in the query; the SDKs send it in the body: take either.
+        body = self.request.data if isinstance(self.request.data, dict) and self.request.data else None
+        version = self.parse(SetLatestSerializer, data=body or request.query_params.dict())["version"]
         return Response(assistant_to_json(services.set_latest_version(assistant_id, version)))
