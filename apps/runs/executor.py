@@ -179,14 +179,20 @@ def graph_context(graph: Any, context: dict[str, Any] | None) -> dict[str, Any]:
     (a dataclass would refuse others); LangGraph builds the schema's defaults from what is left,
     so a graph reading `runtime.context.model` gets the default model when none was sent."""
     context = context or {}
-    try:
-        properties = (graph.get_context_jsonschema() or {}).get("properties")
-    except Exception:  # a schema pydantic cannot describe: pass the context as it is
-        logger.debug("graph %s: context schema unreadable", graph.name, exc_info=True)
-        properties = None
-    if not properties:
+    schema = getattr(graph, "context_schema", None)
+    if schema is None:
         return context
-    return {key: value for key, value in context.items() if key in properties}
+    if schema not in _context_keys:  # describing a schema costs ~2-5 ms: once per schema and process
+        try:
+            _context_keys[schema] = frozenset((graph.get_context_jsonschema() or {}).get("properties") or ())
+        except Exception:  # a schema pydantic cannot describe: pass the context as it is
+            logger.debug("graph %s: context schema unreadable", graph.name, exc_info=True)
+            _context_keys[schema] = frozenset()
+    keys = _context_keys[schema]
+    return {key: value for key, value in context.items() if key in keys} if keys else context
+
+
+_context_keys: dict[Any, frozenset[str]] = {}
 
 
 async def _earlier_attempt_progress(graph: Any, spec: RunSpec) -> str | None:
