@@ -148,6 +148,7 @@ def run_to_json(run: Run) -> dict[str, Any]:
         # The creator's identity stays server-side (graph factories' ServerRuntime.user).
         "kwargs": {key: value for key, value in run.kwargs.items() if key != "auth_user"},
         "multitask_strategy": run.multitask_strategy,
+        "langsmith_session_name": None,  # upstream's field; runs are not traced to LangSmith
     }
 
 
