@@ -45,6 +45,11 @@ class LoadedGraph:
     spec: GraphSpec
     graph: Pregel | None  # None for a factory
     factory: Any = None
+    factory_params: tuple[tuple[str, bool], ...] = ()  # classify_factory(factory), read once at load
+
+    def __post_init__(self) -> None:
+        if self.factory is not None and not self.factory_params:
+            self.factory_params = classify_factory(self.factory)
 
     @property
     def graph_id(self) -> str:
@@ -71,7 +76,7 @@ class LoadedGraph:
             yield self.graph
             return
         runtime = server_runtime(access_context, store=store, user=user, context=context)
-        made = self.factory(**factory_arguments(self.factory, config, runtime))
+        made = self.factory(**factory_arguments(self.factory_params, config, runtime))
         if hasattr(made, "__aenter__") and hasattr(made, "__aexit__"):
             async with made as graph:
                 yield _as_pregel(self.spec, graph)
@@ -117,26 +122,26 @@ def _is_runtime_type(annotation: Any) -> bool:
     return origin is not None and bool(args) and _is_runtime_type(args[0])  # Annotated[ServerRuntime, ...]
 
 
-def factory_arguments(factory: Any, config: dict[str, Any], runtime: Any) -> dict[str, Any]:
-    """The keyword arguments for a graph factory, by upstream's convention: no parameter;
-    one (the config, or the runtime when annotated `ServerRuntime`); or two, the one
-    annotated `ServerRuntime` getting the runtime and the other the config."""
+def classify_factory(factory: Any) -> tuple[tuple[str, bool], ...]:
+    """A graph factory's parameters as (name, takes the runtime), by upstream's convention: none;
+    one (the config, or the runtime when annotated `ServerRuntime`); or two, the one annotated
+    `ServerRuntime` getting the runtime and the other the config. Raises GraphConfigError."""
     params = list(inspect.signature(factory).parameters.values())
     try:
         hints = typing.get_type_hints(factory, localns={"ServerRuntime": ServerRuntime})
     except Exception:  # unresolvable string annotations: fall back to the raw ones
         hints = {}
-    is_runtime = [_is_runtime_type(hints.get(p.name, p.annotation)) for p in params]
-    if len(params) == 0:
-        return {}
-    if len(params) == 1:
-        return {params[0].name: runtime if is_runtime[0] else config}
-    if len(params) == 2 and is_runtime.count(True) == 1:
-        return {p.name: runtime if rt else config for p, rt in zip(params, is_runtime, strict=True)}
+    classified = tuple((p.name, _is_runtime_type(hints.get(p.name, p.annotation))) for p in params)
+    if len(classified) <= 1 or (len(classified) == 2 and [rt for _, rt in classified].count(True) == 1):
+        return classified
     raise GraphConfigError(
         f"graph factory {getattr(factory, '__qualname__', factory)!r} must take no argument, `config`, "
         "`runtime: ServerRuntime`, or both (one of them annotated ServerRuntime)"
     )
+
+
+def factory_arguments(params: tuple[tuple[str, bool], ...], config: dict[str, Any], runtime: Any) -> dict[str, Any]:
+    return {name: runtime if takes_runtime else config for name, takes_runtime in params}
 
 
 def _as_pregel(spec: GraphSpec, value: Any) -> Pregel:

@@ -12,7 +12,7 @@ from langgraph_sdk.runtime import ServerRuntime
 from typing_extensions import TypedDict
 
 from apps.graphs.config import GraphConfigError, GraphSpec
-from apps.graphs.registry import LoadedGraph, factory_arguments, server_runtime
+from apps.graphs.registry import LoadedGraph, classify_factory, factory_arguments, server_runtime
 
 CONFIG = {"configurable": {"suffix": "x"}}
 
@@ -37,18 +37,21 @@ def test_parameters_are_told_apart_by_their_annotation() -> None:
     def both(config: RunnableConfig, runtime: ServerRuntime) -> None: ...
     def both_reversed(runtime: Annotated[ServerRuntime, "x"], cfg: RunnableConfig) -> None: ...
 
-    assert factory_arguments(no_argument, CONFIG, runtime) == {}
-    assert factory_arguments(config_only, CONFIG, runtime) == {"config": CONFIG}
-    assert factory_arguments(runtime_only, CONFIG, runtime) == {"rt": runtime}
-    assert factory_arguments(both, CONFIG, runtime) == {"config": CONFIG, "runtime": runtime}
-    assert factory_arguments(both_reversed, CONFIG, runtime) == {"runtime": runtime, "cfg": CONFIG}
+    def arguments(factory: object) -> dict:
+        return factory_arguments(classify_factory(factory), CONFIG, runtime)
+
+    assert arguments(no_argument) == {}
+    assert arguments(config_only) == {"config": CONFIG}
+    assert arguments(runtime_only) == {"rt": runtime}
+    assert arguments(both) == {"config": CONFIG, "runtime": runtime}
+    assert arguments(both_reversed) == {"runtime": runtime, "cfg": CONFIG}
 
 
 def test_a_factory_with_an_unusable_signature_is_a_config_error() -> None:
     def two_configs(a: RunnableConfig, b: RunnableConfig) -> None: ...
 
     with pytest.raises(GraphConfigError, match="ServerRuntime"):
-        factory_arguments(two_configs, CONFIG, server_runtime("assistants.read"))
+        classify_factory(two_configs)
 
 
 def test_the_runtime_has_the_context_only_when_executing_a_run() -> None:
