@@ -10,7 +10,9 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.core.cors import cors_policy
 from apps.core.env import env_bool, env_float, env_int, env_list, env_str
+from apps.graphs.config import read_http_cors
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -50,6 +53,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: preflights are answered before auth (browsers send them without credentials),
+    # and every response, errors included, carries the CORS headers.
+    "apps.core.cors.UpstreamCorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Admin and API-docs assets, served from the installed apps (no collectstatic step).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -132,6 +138,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024
 # The LangGraph application served: langgraph.json, as for `langgraph dev`.
 LANGGRAPH_CONFIG = env_str("LANGGRAPH_CONFIG", str(BASE_DIR / "langgraph.json"))
 
+# CORS as upstream (apps/core/cors.py): langgraph.json's http.cors, else every origin, method and
+# header. CORS_ALLOW_ORIGINS (comma-separated) narrows the origins; production should set it.
+_cors = cors_policy(read_http_cors(LANGGRAPH_CONFIG), env_list("CORS_ALLOW_ORIGINS", []) or None)
+CORS_ALLOW_ALL_ORIGINS = _cors.allow_all_origins
+CORS_ALLOWED_ORIGINS = _cors.allowed_origins
+CORS_ALLOWED_ORIGIN_REGEXES = _cors.allowed_origin_regexes
+CORS_ALLOW_METHODS = _cors.allow_methods
+CORS_ALLOW_HEADERS = _cors.allow_headers
+CORS_ALLOW_CREDENTIALS = _cors.allow_credentials
+CORS_EXPOSE_HEADERS = _cors.expose_headers
+CORS_PREFLIGHT_MAX_AGE = _cors.max_age
+# Chrome asks before a public page may call a private address (a server on localhost or a LAN).
+CORS_ALLOW_PRIVATE_NETWORK = True
+
 # Runs
 RUN_STREAM_MAXLEN = env_int("RUN_STREAM_MAXLEN", 10_000, minimum=10)
 RUN_STREAM_TTL_S = env_int("RUN_STREAM_TTL_S", 3600, minimum=1)
@@ -153,7 +173,8 @@ DELAYED_DISPATCH_MAX_S = env_float("DELAYED_DISPATCH_MAX_S", 120.0)
 RUNS_BATCH_MAX = env_int("RUNS_BATCH_MAX", 100, minimum=1)
 # On SIGTERM a worker lets in-flight runs finish this long, then requeues the rest.
 WORKER_SHUTDOWN_GRACE_S = env_float("WORKER_SHUTDOWN_GRACE_S", 5.0)
-SSE_HEARTBEAT_S = env_float("SSE_HEARTBEAT_S", 10.0)
+# Keep-alive on idle SSE streams and /wait, /join bodies: upstream's 5 s (clients time out beyond it).
+SSE_HEARTBEAT_S = env_float("SSE_HEARTBEAT_S", 5.0)
 # Threads per API process running the (sync) views; each holds a pooled DB connection while busy.
 REQUEST_THREADS = env_int("REQUEST_THREADS", 8, minimum=1)
 N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)

@@ -6,6 +6,7 @@ from apps.assistants.models import Assistant, AssistantVersion
 from apps.core.serializers import (
     MetadataFilterField,
     ObjectField,
+    OrderByMixin,
     PageSerializer,
     SortOrderField,
     StrictSerializer,
@@ -34,7 +35,7 @@ class AssistantPatchSerializer(StrictSerializer):
     description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
-class AssistantSearchSerializer(PageSerializer):
+class AssistantSearchSerializer(OrderByMixin, PageSerializer):
     metadata = MetadataFilterField()
     graph_id = serializers.CharField(required=False, allow_null=True)
     name = serializers.CharField(required=False, allow_null=True)

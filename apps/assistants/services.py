@@ -10,6 +10,7 @@ from apps.assistants.models import Assistant, AssistantVersion
 from apps.core.errors import Conflict, InvalidInput, NotFound
 from apps.core.queries import apply_sort
 from apps.graphs.registry import GraphRegistry, default_assistant_id, get_registry
+from apps.threads.services import delete_threads_of_assistant
 
 SYSTEM_METADATA = {"created_by": "system"}
 
@@ -118,11 +119,15 @@ def patch_assistant(assistant_id: uuid.UUID, changes: dict[str, Any]) -> Assista
     return assistant
 
 
-def delete_assistant(assistant_id: uuid.UUID) -> None:
-    """Delete the assistant, its versions and its runs. Raises NotFound."""
-    deleted, _ = Assistant.objects.filter(pk=assistant_id).delete()
-    if not deleted:
-        raise NotFound(f"Assistant {assistant_id} not found")
+def delete_assistant(assistant_id: uuid.UUID, *, delete_threads: bool = False) -> None:
+    """Delete the assistant, its versions and its runs; with `delete_threads`, also the threads
+    whose metadata names it (upstream's query flag). Raises NotFound."""
+    with transaction.atomic():
+        deleted, _ = Assistant.objects.filter(pk=assistant_id).delete()
+        if not deleted:
+            raise NotFound(f"Assistant {assistant_id} not found")
+        if delete_threads:
+            delete_threads_of_assistant(assistant_id)
 
 
 def _filtered(metadata: dict | None, graph_id: str | None, name: str | None) -> QuerySet:

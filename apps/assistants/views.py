@@ -1,6 +1,7 @@
 import uuid
+from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,8 +16,20 @@ from apps.assistants.serializers import (
     assistant_to_json,
     version_to_json,
 )
-from apps.core.queries import select_fields
 from apps.core.views import ApiView
+
+
+class GraphIdReadable(ApiView):
+    """Reads that also take a graph id (`GET /assistants/agent`) for that graph's default assistant.
+
+    Upstream resolves a graph id on `/graph` only (0.16.7 answers 422 on the others);
+    resolving it on every read is a superset that clients relying on it need.
+    """
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if request.method == "GET" and "assistant_id" in self.kwargs:
+            self.kwargs["assistant_id"] = services.resolve_assistant_id(self.kwargs["assistant_id"])
+        super().initial(request, *args, **kwargs)
 
 
 class AssistantCreateView(ApiView):
@@ -36,9 +49,7 @@ class AssistantSearchView(ApiView):
 
     @extend_schema(request=AssistantSearchSerializer, responses={200: list}, summary="Search Assistants")
     def post(self, request: Request) -> Response:
-        params = self.parse(AssistantSearchSerializer)
-        found = services.search_assistants(**params)
-        return Response([select_fields(assistant_to_json(a), params.get("select")) for a in found])
+        return self.search_page(services.search_assistants, self.parse(AssistantSearchSerializer), assistant_to_json)
 
 
 class AssistantCountView(ApiView):
@@ -50,7 +61,7 @@ class AssistantCountView(ApiView):
         return Response(services.count_assistants(**self.parse(AssistantCountSerializer)))
 
 
-class AssistantDetailView(ApiView):
+class AssistantDetailView(GraphIdReadable):
     auth_resource = "assistants"
     auth_actions = {"GET": "read", "PATCH": "update", "DELETE": "delete"}
     auth_metadata_methods = frozenset({"PATCH"})
@@ -64,13 +75,15 @@ class AssistantDetailView(ApiView):
         assistant = services.patch_assistant(assistant_id, self.parse(AssistantPatchSerializer))
         return Response(assistant_to_json(assistant))
 
-    @extend_schema(responses={204: None}, summary="Delete Assistant")
+    @extend_schema(
+        parameters=[OpenApiParameter("delete_threads", bool)], responses={204: None}, summary="Delete Assistant"
+    )
     def delete(self, request: Request, assistant_id: uuid.UUID) -> Response:
-        services.delete_assistant(assistant_id)
+        services.delete_assistant(assistant_id, delete_threads=self.query_bool("delete_threads"))
         return Response(None, status=204)
 
 
-class AssistantGraphView(ApiView):
+class AssistantGraphView(GraphIdReadable):
     auth_resource = "assistants"
     auth_actions = {"GET": "read"}
 
@@ -82,7 +95,7 @@ class AssistantGraphView(ApiView):
         return Response(services.graph_for(assistant, xray=xray))
 
 
-class AssistantSchemasView(ApiView):
+class AssistantSchemasView(GraphIdReadable):
     auth_resource = "assistants"
     auth_actions = {"GET": "read"}
 
@@ -91,7 +104,7 @@ class AssistantSchemasView(ApiView):
         return Response(services.schemas_for(services.get_assistant(assistant_id)))
 
 
-class AssistantSubgraphsView(ApiView):
+class AssistantSubgraphsView(GraphIdReadable):
     auth_resource = "assistants"
     auth_actions = {"GET": "read"}
 
@@ -115,7 +128,14 @@ class AssistantLatestView(ApiView):
     auth_resource = "assistants"
     auth_actions = {"POST": "update"}
 
-    @extend_schema(request=SetLatestSerializer, responses={200: dict}, summary="Set Latest Assistant Version")
+    @extend_schema(
+        parameters=[OpenApiParameter("version", int)],
+        request=SetLatestSerializer,
+        responses={200: dict},
+        summary="Set Latest Assistant Version",
+    )
     def post(self, request: Request, assistant_id: uuid.UUID) -> Response:
-        version = self.parse(SetLatestSerializer)["version"]
+        # The reference puts `version` in the query; the SDKs send it in the body: take either.
+        body = self.request.data if isinstance(self.request.data, dict) and self.request.data else None
+        version = self.parse(SetLatestSerializer, data=body or request.query_params.dict())["version"]
         return Response(assistant_to_json(services.set_latest_version(assistant_id, version)))

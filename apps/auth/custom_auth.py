@@ -66,6 +66,16 @@ class AuthenticatedUser:
         return iter({**self.extra, "identity": self.identity})
 
 
+def user_to_json(user: AuthenticatedUser) -> dict[str, Any]:
+    """The user as JSON (kept with a run, so its worker knows who asked for it); as_user() reads it back."""
+    return {
+        **user.extra,
+        "identity": user.identity,
+        "permissions": list(user.permissions),
+        "display_name": user.display_name,
+    }
+
+
 def as_user(result: Any) -> AuthenticatedUser:
     if isinstance(result, str):
         return AuthenticatedUser(identity=result)

@@ -72,6 +72,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponseBa
         return error_response(status.HTTP_422_UNPROCESSABLE_ENTITY, f"Invalid JSON body: {exc.detail}")
     if isinstance(exc, drf_exceptions.UnsupportedMediaType):
         return error_response(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc.detail))
+    if isinstance(exc, drf_exceptions.MethodNotAllowed):
+        return error_response(exc.status_code, "Method Not Allowed")  # upstream's wording
     if isinstance(exc, drf_exceptions.APIException):
         return error_response(exc.status_code, str(exc.detail))
     return None

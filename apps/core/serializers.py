@@ -109,6 +109,26 @@ class SortOrderField(serializers.ChoiceField):
         super().__init__(choices=["asc", "desc"], **kwargs)
 
 
+class OrderByMixin(serializers.Serializer):
+    """`order_by` beside `sort_by`/`sort_order` (clients written for other servers send it; upstream
+    ignores it): "field" ascending, "-field" descending, a field `sort_by` accepts. sort_by wins."""
+
+    order_by = serializers.CharField(required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        order_by = attrs.pop("order_by", None)
+        if order_by and not attrs.get("sort_by"):
+            name = order_by.removeprefix("-")
+            if name not in self.fields["sort_by"].choices:
+                raise serializers.ValidationError(
+                    {"order_by": f"must be one of {sorted(self.fields['sort_by'].choices)}"}
+                )
+            attrs["sort_by"] = name
+            attrs["sort_order"] = attrs.get("sort_order") or ("desc" if order_by.startswith("-") else "asc")
+        return attrs
+
+
 class PageSerializer(StrictSerializer):
     limit = serializers.IntegerField(required=False, default=10, min_value=0, max_value=10_000)
     # PostgreSQL's OFFSET is a bigint.

@@ -1,9 +1,11 @@
 """Base view and the service endpoints /ok and /info."""
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from django.db import connection
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +14,7 @@ from apps.auth.custom_auth import authorize, current_user
 from apps.core.errors import InvalidInput
 from apps.core.info import server_info
 from apps.core.parsers import INT64_MAX, check_text
+from apps.core.queries import select_fields
 
 
 def parse_uuid(value: Any, name: str) -> uuid.UUID:
@@ -83,6 +86,20 @@ class ApiView(APIView):
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
+    def search_page(self, search: Callable[..., list], params: dict[str, Any], to_json: Callable) -> Response:
+        """A search's page with upstream's pagination headers: one more row is read to tell
+        whether a next page exists; x-pagination-total is upstream's figure (offset + rows
+        + 1 when more follow), x-pagination-next the next page's offset."""
+        limit, offset = params.get("limit", 10), params.get("offset", 0)
+        rows = search(**{**params, "limit": limit + 1})
+        page = rows[:limit]
+        response = Response([select_fields(to_json(row), params.get("select")) for row in page])
+        more = len(rows) > limit
+        response["X-Pagination-Total"] = str(offset + len(page) + (1 if more else 0))
+        if more:
+            response["X-Pagination-Next"] = str(offset + limit)
+        return response
+
     def query_bool(self, name: str, default: bool = False) -> bool:
         raw = self.request.query_params.get(name)
         if raw is None:
@@ -109,8 +126,13 @@ class ApiView(APIView):
 
 
 class OkView(APIView):
-    @extend_schema(summary="Health check", responses={200: dict})
+    @extend_schema(
+        summary="Health check", parameters=[OpenApiParameter("check_db", int, enum=[0, 1])], responses={200: dict}
+    )
     def get(self, request: Request) -> Response:
+        if request.query_params.get("check_db") == "1":  # as upstream: also prove PostgreSQL answers
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
         return Response({"ok": True})
 
 

@@ -2,7 +2,15 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.serializers import MetadataFilterField, PageSerializer, SortOrderField, StrictSerializer, UUIDField, iso
+from apps.core.serializers import (
+    MetadataFilterField,
+    OrderByMixin,
+    PageSerializer,
+    SortOrderField,
+    StrictSerializer,
+    UUIDField,
+    iso,
+)
 from apps.crons.models import Cron
 from apps.runs.models import MultitaskStrategy
 from apps.runs.serializers import RunRequestFields
@@ -41,7 +49,7 @@ class CronPatchSerializer(CronRunFields):
     on_run_completed = serializers.ChoiceField(choices=["delete", "keep"], required=False, allow_null=True)
 
 
-class CronSearchSerializer(PageSerializer):
+class CronSearchSerializer(OrderByMixin, PageSerializer):
     assistant_id = serializers.CharField(required=False, allow_null=True)
     thread_id = UUIDField(required=False, allow_null=True)
     enabled = serializers.BooleanField(required=False, allow_null=True)

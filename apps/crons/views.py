@@ -4,7 +4,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.queries import select_fields
 from apps.core.views import ApiView
 from apps.crons import services
 from apps.crons.serializers import (
@@ -62,9 +61,7 @@ class CronSearchView(ApiView):
 
     @extend_schema(request=CronSearchSerializer, responses={200: list}, summary="Search Crons")
     def post(self, request: Request) -> Response:
-        params = self.parse(CronSearchSerializer)
-        found = services.search_crons(**params)
-        return Response([select_fields(cron_to_json(c), params.get("select")) for c in found])
+        return self.search_page(services.search_crons, self.parse(CronSearchSerializer), cron_to_json)
 
 
 class CronCountView(ApiView):

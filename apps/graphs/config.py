@@ -4,10 +4,14 @@ Supported keys: `graphs` (`"id": "./path/file.py:var"` or `"package.module:var"`
 or `{"path": ..., "description": ...}`), `dependencies` (local paths are added to
 sys.path; package names are pip's business and ignored here), `env` (a `.env`
 path or an inline dict; never overrides variables already set), `checkpointer.ttl`
-(`strategy`, `default_ttl` minutes for new threads, `sweep_interval_minutes`).
-path or an inline dict; never overrides variables already set), `store` (`index`
-for semantic search: `dims`, `embed`, `fields`; `ttl`: `default_ttl`,
-`refresh_on_read`, `sweep_interval_minutes`).
+(`strategy`, `default_ttl` minutes for new threads, `sweep_interval_minutes`),
+`store` (`index` for semantic search: `dims`, `embed`, `fields`; `ttl`:
+`default_ttl`, `refresh_on_read`, `sweep_interval_minutes`), `auth.path` and
+`http.cors`.
+
+Every other key upstream reads is accepted, and named once at start-up with the
+reason it has no effect here (IGNORED_KEYS); a key upstream does not read either
+is accepted with a warning, as upstream starts with it too.
 """
 
 import functools
@@ -46,6 +50,8 @@ class GraphSpec:
 
 
 TTL_STRATEGIES = ("delete", "keep_latest")
+STORE_INDEX_KEYS = {"dims", "embed", "fields", "distance_type", "ann_index_config"}
+STORE_TTL_KEYS = {"default_ttl", "refresh_on_read", "sweep_interval_minutes"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,10 @@ class LangGraphConfig:
     auth_path: str | None = None  # "./auth.py:auth": a langgraph_sdk.Auth
     checkpoint_ttl: CheckpointTTL = field(default_factory=CheckpointTTL)
     store: StoreConfig = field(default_factory=StoreConfig)
+    cors: dict[str, Any] | None = None  # http.cors, as upstream's CorsConfig
+    # "key: why it has no effect" for each key given that upstream reads and we do not
+    # implement, and for each key upstream does not know (it starts with those too).
+    ignored: tuple[str, ...] = ()
 
     @property
     def base_dir(self) -> Path:
@@ -99,7 +109,136 @@ def load_config(path: str | Path) -> LangGraphConfig:
         auth_path=_parse_auth(raw.get("auth")),
         checkpoint_ttl=_parse_checkpoint_ttl(raw.get("checkpointer")),
         store=parse_store_config(raw.get("store")),
+        cors=parse_cors(raw.get("http")),
+        ignored=tuple(ignored_keys(raw)),
     )
+
+
+# What upstream reads but this server does not implement, and why; checked one level deep.
+BUILD_ONLY = "read by `langgraph build` for the container image, not by the server"
+IGNORED_KEYS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "python_version",
+            "node_version",
+            "api_version",
+            "base_image",
+            "image_distro",
+            "pip_config_file",
+            "pip_installer",
+            "source",
+            "dockerfile_lines",
+            "keep_pkg_tools",
+        ),
+        BUILD_ONLY,
+    ),
+    "$schema": "",  # an editor hint
+    "encryption": "custom at-rest encryption is not supported",
+    "priority": "custom run priorities are not supported: runs of a thread run in order",
+    "webhooks": "webhook delivery is configured with the WEBHOOK_* settings",
+    "ui": "generative UI bundles are not served",
+    "ui_config": "generative UI bundles are not served",
+    "disable_persistence": "runs always persist to PostgreSQL",
+    "checkpointer.ttl.sweep_limit": "a sweep handles every expired thread",
+    "store.path": "a custom store is not supported: the built-in PostgreSQL store is used",
+    "checkpointer.path": "a custom checkpointer is not supported: the built-in PostgreSQL checkpointer is used",
+    "checkpointer.backend": "the built-in PostgreSQL checkpointer is used",
+    "checkpointer.serde": "checkpoints use LangGraph's default serializer",
+    "auth.disable_studio_auth": "LangSmith Studio authentication does not apply",
+    "auth.allow_langsmith_api_keys": "LangSmith API keys do not apply",
+    "auth.openapi": "the OpenAPI document does not describe custom auth",
+    "auth.cache": "custom auth results are not cached",
+    "http.app": "custom routes are not mounted",
+    "http.disable_assistants": "routes cannot be disabled",
+    "http.disable_threads": "routes cannot be disabled",
+    "http.disable_runs": "routes cannot be disabled",
+    "http.disable_store": "routes cannot be disabled",
+    "http.disable_meta": "routes cannot be disabled",
+    "http.disable_mcp": "routes cannot be disabled",
+    "http.disable_ui": "routes cannot be disabled",
+    "http.disable_webhooks": "routes cannot be disabled",
+    "http.configurable_headers": "request headers are not copied into the run's configurable",
+    "http.logging_headers": "request headers are not logged",
+    "http.middleware_order": "custom middleware is not mounted",
+    "http.enable_custom_route_auth": "custom routes are not mounted",
+    "http.mount_prefix": "serve the API under a prefix with the reverse proxy in front of it",
+}
+NESTED_KEYS = {
+    ("store", "index"): STORE_INDEX_KEYS,
+    ("store", "ttl"): STORE_TTL_KEYS,
+    ("checkpointer", "ttl"): {"strategy", "default_ttl", "sweep_interval_minutes"},
+}
+IMPLEMENTED_KEYS = {
+    "graphs",
+    "dependencies",
+    "env",
+    "store",
+    "store.index",
+    "store.ttl",
+    "checkpointer",
+    "checkpointer.ttl",
+    "auth",
+    "auth.path",
+    "http",
+    "http.cors",
+}
+
+
+def ignored_keys(raw: dict[str, Any]) -> list[str]:
+    """'key: reason' for every key given that has no effect here (see IGNORED_KEYS)."""
+    found = []
+    for key, value in raw.items():
+        paths = [key] + [f"{key}.{sub}" for sub in value] if isinstance(value, dict) and key != "graphs" else [key]
+        for path in paths:
+            if path in IMPLEMENTED_KEYS or path.startswith("env."):
+                continue
+            if path in IGNORED_KEYS:
+                if IGNORED_KEYS[path]:
+                    found.append(f"{path}: {IGNORED_KEYS[path]}")
+            elif path.split(".")[0] not in IGNORED_KEYS:
+                found.append(f"{path}: not a langgraph.json key upstream reads")
+    for (top, section), known in NESTED_KEYS.items():
+        value = raw[top].get(section) if isinstance(raw.get(top), dict) else None
+        for key in sorted(set(value) - known) if isinstance(value, dict) else ():
+            path = f"{top}.{section}.{key}"
+            found.append(f"{path}: {IGNORED_KEYS.get(path, 'not a key upstream reads')}")
+    return found
+
+
+def parse_cors(http: Any) -> dict[str, Any] | None:
+    """`http.cors` checked against upstream's CorsConfig (whose middleware refuses unknown keys)."""
+    if http is None or not isinstance(http, dict):
+        if http is not None:
+            raise GraphConfigError("'http' must be an object")
+        return None
+    cors = http.get("cors")
+    if cors is None:
+        return None
+    if not isinstance(cors, dict):
+        raise GraphConfigError("http.cors must be an object")
+    from apps.core.cors import CORS_KEYS
+
+    _reject_unknown("http.cors", cors, CORS_KEYS)
+    for key in ("allow_origins", "allow_methods", "allow_headers", "expose_headers"):
+        value = cors.get(key)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+            raise GraphConfigError(f"http.cors.{key} must be a list of strings")
+    if "allow_credentials" in cors and not isinstance(cors["allow_credentials"], bool):
+        raise GraphConfigError("http.cors.allow_credentials must be true or false")
+    max_age = cors.get("max_age")
+    if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0):
+        raise GraphConfigError("http.cors.max_age must be a number of seconds")
+    if cors.get("allow_origin_regex") is not None and not isinstance(cors["allow_origin_regex"], str):
+        raise GraphConfigError("http.cors.allow_origin_regex must be a string")
+    return dict(cors)
+
+
+def read_http_cors(path: str | Path) -> dict[str, Any] | None:
+    """`http.cors` for settings.py (None when langgraph.json is broken: start-up says why)."""
+    try:
+        return load_config(path).cors
+    except (GraphConfigError, OSError, ValueError):
+        return None
 
 
 def _parse_checkpoint_ttl(checkpointer: Any) -> CheckpointTTL:
@@ -167,19 +306,13 @@ def _parse_auth(auth: Any) -> str | None:
     raise GraphConfigError("'auth' must be an object with a 'path' like './auth.py:auth'")
 
 
-STORE_INDEX_KEYS = {"dims", "embed", "fields", "distance_type", "ann_index_config"}
-STORE_TTL_KEYS = {"default_ttl", "refresh_on_read", "sweep_interval_minutes"}
-
-
 def parse_store_config(store: Any) -> StoreConfig:
     """Validate the `store` section; a key we do not implement is an error, never silently ignored."""
     if store is None:
         return StoreConfig()
     if not isinstance(store, dict):
         raise GraphConfigError("'store' must be an object with 'index' and/or 'ttl'")
-    if "path" in store:
-        raise GraphConfigError("store.path (a custom store) is not supported: the PostgreSQL store is built in")
-    _reject_unknown("store", store, {"index", "ttl"})
+    # Other keys (`path`, keys upstream does not read) are named at start-up by ignored_keys().
     return StoreConfig(index=_parse_store_index(store.get("index")), ttl=_parse_store_ttl(store.get("ttl")))
 
 
@@ -194,7 +327,6 @@ def _parse_store_index(index: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(index, dict):
         raise GraphConfigError("store.index must be an object with 'dims' and 'embed'")
-    _reject_unknown("store.index", index, STORE_INDEX_KEYS)
     dims = index.get("dims")
     if isinstance(dims, bool) or not isinstance(dims, int) or dims <= 0:
         raise GraphConfigError("store.index.dims must be a positive integer (the embedding size)")
@@ -213,7 +345,6 @@ def _parse_store_ttl(ttl: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(ttl, dict):
         raise GraphConfigError("store.ttl must be an object")
-    _reject_unknown("store.ttl", ttl, STORE_TTL_KEYS)
     if "refresh_on_read" in ttl and not isinstance(ttl["refresh_on_read"], bool):
         raise GraphConfigError("store.ttl.refresh_on_read must be true or false")
     for name in ("default_ttl", "sweep_interval_minutes"):

@@ -1,22 +1,30 @@
 """The graph registry: every graph of langgraph.json, loaded once per process.
 
 A graph entry may name a compiled graph, an uncompiled StateGraph (compiled
-here), or a factory taking a RunnableConfig (called per run, possibly async).
+here), or a factory as upstream accepts it: taking nothing, the RunnableConfig,
+the server runtime (`langgraph_sdk.runtime.ServerRuntime`: user, store, access
+context, and for runs the context) or both; sync or async, or a context manager
+entered per use (for a run: set up before it, torn down after it).
 """
 
 import asyncio
+import contextlib
 import importlib
 import importlib.util
 import inspect
+import logging
 import sys
 import threading
+import typing
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
+from langgraph_sdk.runtime import ServerRuntime, _ExecutionRuntime, _ReadRuntime
 
 from apps.graphs.config import (
     GraphConfigError,
@@ -27,6 +35,8 @@ from apps.graphs.config import (
     get_config,
 )
 from apps.graphs.embeddings import as_embeddings
+
+logger = logging.getLogger(__name__)
 
 # The namespace upstream derives default assistant ids from, so an assistant id
 # that works against `langgraph dev` works here too.
@@ -42,32 +52,103 @@ class LoadedGraph:
     spec: GraphSpec
     graph: Pregel | None  # None for a factory
     factory: Any = None
+    factory_params: tuple[tuple[str, bool], ...] = ()  # classify_factory(factory), read once at load
+
+    def __post_init__(self) -> None:
+        if self.factory is not None and not self.factory_params:
+            self.factory_params = classify_factory(self.factory)
 
     @property
     def graph_id(self) -> str:
         return self.spec.graph_id
 
-    async def build(self, config: dict[str, Any]) -> Pregel:
-        """The graph for one run: the compiled graph, or what the factory makes."""
+    @contextlib.asynccontextmanager
+    async def build(
+        self,
+        config: dict[str, Any],
+        *,
+        access_context: str = "threads.create_run",
+        store: Any = None,
+        user: Any = None,
+        context: Any = None,
+    ) -> AsyncIterator[Pregel]:
+        """The graph for one use: the compiled graph, or what the factory makes for it.
+
+        A factory is called as upstream calls it (see `factory_arguments`); it may
+        return the graph, a coroutine, or a context manager (sync or async), which
+        is entered here and exited when the caller is done with the graph (for a
+        run: after the run).
+        """
+        if self.graph is not None:
+            yield self.graph
+            return
+        runtime = server_runtime(access_context, store=store, user=user, context=context)
+        made = self.factory(**factory_arguments(self.factory_params, config, runtime))
+        if hasattr(made, "__aenter__") and hasattr(made, "__aexit__"):
+            async with made as graph:
+                yield _as_pregel(self.spec, graph)
+        elif hasattr(made, "__enter__") and hasattr(made, "__exit__"):
+            with made as graph:
+                yield _as_pregel(self.spec, graph)
+        else:
+            yield _as_pregel(self.spec, await made if inspect.isawaitable(made) else made)
+
+    def build_sync(self, config: dict[str, Any], access_context: str = "assistants.read") -> Pregel:
+        """The graph for reading its structure or state outside an event loop."""
         if self.graph is not None:
             return self.graph
-        made = _call_factory(self.factory, config)
-        if inspect.isawaitable(made):
-            made = await made
-        return _as_pregel(self.spec, made)
+        from apps.auth.custom_auth import current_user
+        from apps.graphs.store import get_sync_store
 
-    def build_sync(self, config: dict[str, Any]) -> Pregel:
-        if self.graph is not None:
-            return self.graph
-        made = _call_factory(self.factory, config)
-        if inspect.isawaitable(made):
-            made = asyncio.run(made)
-        return _as_pregel(self.spec, made)
+        store, user = get_sync_store(), current_user.get()
+
+        async def built() -> Pregel:
+            async with self.build(config, access_context=access_context, store=store, user=user) as graph:
+                return graph
+
+        return asyncio.run(built())
 
 
-def _call_factory(factory: Any, config: dict[str, Any]) -> Any:
-    params = inspect.signature(factory).parameters
-    return factory(config) if params else factory()
+def server_runtime(access_context: str, *, store: Any = None, user: Any = None, context: Any = None) -> Any:
+    """The langgraph_sdk ServerRuntime a factory receives: its `execution_runtime` (with the run's
+    context) when called to execute a run, the read variant for introspection and state reads."""
+    if access_context == "threads.create_run":
+        return _ExecutionRuntime(access_context=access_context, user=user, store=store, context=context)
+    return _ReadRuntime(access_context=access_context, user=user, store=store)
+
+
+def _is_runtime_type(annotation: Any) -> bool:
+    if annotation is ServerRuntime:
+        return True
+    if isinstance(annotation, type):
+        return issubclass(annotation, _ExecutionRuntime | _ReadRuntime)
+    origin = typing.get_origin(annotation)
+    if origin is ServerRuntime:
+        return True
+    args = typing.get_args(annotation)
+    return origin is not None and bool(args) and _is_runtime_type(args[0])  # Annotated[ServerRuntime, ...]
+
+
+def classify_factory(factory: Any) -> tuple[tuple[str, bool], ...]:
+    """A graph factory's parameters as (name, takes the runtime), by upstream's convention: none;
+    one (the config, or the runtime when annotated `ServerRuntime`); or two, the one annotated
+    `ServerRuntime` getting the runtime and the other the config. Raises GraphConfigError."""
+    params = list(inspect.signature(factory).parameters.values())
+    try:
+        hints = typing.get_type_hints(factory, localns={"ServerRuntime": ServerRuntime})
+    except Exception:  # unresolvable string annotations: fall back to the raw ones
+        hints = {}
+    classified = tuple((p.name, _is_runtime_type(hints.get(p.name, p.annotation))) for p in params)
+    if len(classified) <= 1 or (len(classified) == 2 and [rt for _, rt in classified].count(True) == 1):
+        return classified
+    raise GraphConfigError(
+        f"graph factory {getattr(factory, '__qualname__', factory)!r} must take no argument, `config`, "
+        "`runtime: ServerRuntime`, or both (one of them annotated ServerRuntime)"
+    )
+
+
+def factory_arguments(params: tuple[tuple[str, bool], ...], config: dict[str, Any], runtime: Any) -> dict[str, Any]:
+    return {name: runtime if takes_runtime else config for name, takes_runtime in params}
 
 
 def _as_pregel(spec: GraphSpec, value: Any) -> Pregel:
@@ -163,6 +244,8 @@ class GraphRegistry:
     def __init__(self, config: LangGraphConfig) -> None:
         self.config = config
         apply_environment(config)
+        for notice in config.ignored:  # once per process: the registry is built once
+            logger.warning("langgraph.json: %s (accepted, ignored)", notice)
         self.graphs = {gid: load_graph(spec, config.base_dir) for gid, spec in config.graphs.items()}
         self.auth = load_auth(config)
         self.embeddings = load_embeddings(config)

@@ -24,6 +24,13 @@ def interrupt_json(interrupt: Interrupt) -> dict[str, Any]:
     return {"value": normalize(interrupt.value), "id": interrupt.id}
 
 
+def task_error(error: Any) -> str | None:
+    """As upstream: the exception's repr, "ValueError('boom')"; a checkpoint already holds it as that string."""
+    if not error:
+        return None
+    return error if isinstance(error, str) else repr(error)
+
+
 def task_json(task: PregelTask) -> dict[str, Any]:
     state = task.state
     if isinstance(state, StateSnapshot):
@@ -36,7 +43,7 @@ def task_json(task: PregelTask) -> dict[str, Any]:
         "id": task.id,
         "name": task.name,
         "path": normalize(task.path),
-        "error": f"{type(task.error).__name__}: {task.error}" if task.error else None,
+        "error": task_error(task.error),
         "interrupts": [interrupt_json(i) for i in task.interrupts],
         "checkpoint": None,
         "state": state_json,

@@ -5,13 +5,16 @@ calls it reads and writes PostgreSQL in the task's own thread).
 """
 
 import asyncio
+import contextlib
 import logging
 import traceback
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from langgraph.types import Command
 
+from apps.auth.custom_auth import as_user
 from apps.core.failures import is_transient
 from apps.core.jsonutil import normalize
 from apps.core.logcontext import current_run_id, current_thread_id
@@ -56,6 +59,7 @@ class RunSpec:
     interrupt_after: Any = None
     durability: str | None = None
     attempt: int = 1
+    user: dict[str, Any] | None = None  # the authenticated user who created the run (custom auth)
 
 
 @dataclass
@@ -125,10 +129,11 @@ async def execute(spec: RunSpec) -> RunOutcome:
     """Run the graph to its end, publishing each chunk; raises only on cancel or on an
     outage (apps.core.failures.is_transient): a graph's own failure is its outcome."""
     publisher = EventPublisher(get_async_redis(), spec.run_id, spec.thread_id, spec.attempt)
+    graph = None
     try:
-        graph = await _prepare_graph(spec)
-        last_checkpoint = await _stream_graph(graph, spec, publisher)
-        outcome = _outcome_of_finished_graph(last_checkpoint) or await _final_outcome(graph, spec)
+        async with _prepared_graph(spec) as graph:
+            last_checkpoint = await _stream_graph(graph, spec, publisher)
+            outcome = _outcome_of_finished_graph(last_checkpoint) or await _final_outcome(graph, spec)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -137,17 +142,61 @@ async def execute(spec: RunSpec) -> RunOutcome:
         logger.warning("run %s failed: %s: %s", spec.run_id, type(exc).__name__, exc)
         publisher.publish("error", error_info(exc))
         outcome = RunOutcome(
-            status="error", thread_status="error", error=error_info(exc), traceback=traceback.format_exc()
+            status="error",
+            thread_status="error",
+            values=await _values_after_error(graph, spec),
+            error=error_info(exc),
+            traceback=traceback.format_exc(),
         )
     finally:
         await publisher.close()
     return outcome
 
 
-async def _prepare_graph(spec: RunSpec) -> Any:
+async def _values_after_error(graph: Any, spec: RunSpec) -> Any:
+    """The state a failed run reached (upstream's thread shows it), or None when unknown."""
+    if graph is None:
+        return None
+    try:
+        return normalize((await graph.aget_state({"configurable": {"thread_id": spec.thread_id}})).values)
+    except Exception:  # the run's own error is what matters
+        logger.debug("run %s: state after error unreadable", spec.run_id, exc_info=True)
+        return None
+
+
+@contextlib.asynccontextmanager
+async def _prepared_graph(spec: RunSpec, access_context: str = "threads.create_run") -> AsyncIterator[Any]:
+    """The run's graph with the checkpointer and store attached; a graph factory that is a
+    context manager stays entered until the block ends (the run is over)."""
+    store = await get_async_store()
+    user = as_user(spec.user) if spec.user else None
     loaded = get_registry().get(spec.graph_id)
-    graph = await loaded.build(spec.config)
-    return graph.copy(update={"checkpointer": await get_async_checkpointer(), "store": await get_async_store()})
+    context = dict(spec.context) if spec.context is not None else None
+    async with loaded.build(
+        spec.config, access_context=access_context, store=store, user=user, context=context
+    ) as graph:
+        yield graph.copy(update={"checkpointer": await get_async_checkpointer(), "store": store})
+
+
+def graph_context(graph: Any, context: dict[str, Any] | None) -> dict[str, Any]:
+    """The context a run gets, as upstream: only the keys the graph's context schema declares
+    (a dataclass would refuse others); LangGraph builds the schema's defaults from what is left,
+    so a graph reading `runtime.context.model` gets the default model when none was sent."""
+    context = context or {}
+    schema = getattr(graph, "context_schema", None)
+    if schema is None:
+        return context
+    if schema not in _context_keys:  # describing a schema costs ~2-5 ms: once per schema and process
+        try:
+            _context_keys[schema] = frozenset((graph.get_context_jsonschema() or {}).get("properties") or ())
+        except Exception:  # a schema pydantic cannot describe: pass the context as it is
+            logger.debug("graph %s: context schema unreadable", graph.name, exc_info=True)
+            _context_keys[schema] = frozenset()
+    keys = _context_keys[schema]
+    return {key: value for key, value in context.items() if key in keys} if keys else context
+
+
+_context_keys: dict[Any, frozenset[str]] = {}
 
 
 async def _earlier_attempt_progress(graph: Any, spec: RunSpec) -> str | None:
@@ -173,8 +222,7 @@ async def _stream_graph(graph: Any, spec: RunSpec, publisher: EventPublisher) ->
         "interrupt_before": spec.interrupt_before,
         "interrupt_after": spec.interrupt_after,
     }
-    if spec.context:
-        kwargs["context"] = spec.context
+    kwargs["context"] = graph_context(graph, spec.context)
     if spec.durability:
         kwargs["durability"] = spec.durability
     # Resuming: input None continues the interrupted step; nodes that finished keep their writes.
@@ -236,8 +284,8 @@ async def _mode_chunks_and_events(events: Any, publisher: EventPublisher) -> Any
 
 async def state_after_cancel(spec: RunSpec, outcome: RunOutcome) -> RunOutcome:
     """Fill a cancelled run's outcome with the thread's state as the cancellation left it."""
-    graph = await _prepare_graph(spec)
-    settled = await _final_outcome(graph, spec)
+    async with _prepared_graph(spec, access_context="threads.read") as graph:
+        settled = await _final_outcome(graph, spec)
     outcome.values, outcome.interrupts = settled.values, settled.interrupts
     return outcome
 

@@ -1,3 +1,4 @@
+import logging
 from typing import Any
 
 from rest_framework import serializers
@@ -16,6 +17,8 @@ from apps.core.serializers import (
 from apps.runs.models import MultitaskStrategy, Run, RunStatus
 from apps.runs.webhooks import WebhookRefused
 from apps.runs.webhooks import check_url as check_webhook_url
+
+logger = logging.getLogger(__name__)
 
 # 100 years: a later start would overflow the datetime it is stored as.
 MAX_AFTER_SECONDS = 100 * 365 * 24 * 3600
@@ -48,10 +51,16 @@ class InterruptNodesField(serializers.Field):
         return value
 
 
-def not_supported_yet(name: str) -> Any:
+_ignored_logged: set[str] = set()
+
+
+def accepted_and_ignored(name: str, why: str) -> Any:
+    """A field upstream accepts that has no effect here: accepted, and said once per process."""
+
     def validate(self: Any, value: Any) -> Any:
-        if value not in (None, False, [], {}):
-            raise serializers.ValidationError(f"{name} is not supported by this server yet")
+        if value not in (None, False, [], {}) and name not in _ignored_logged:
+            _ignored_logged.add(name)
+            logger.warning("run field %s accepted and ignored: %s", name, why)
         return value
 
     return validate
@@ -101,9 +110,9 @@ class RunCreateSerializer(RunRequestFields):
     strict_resume = serializers.BooleanField(required=False, allow_null=True)
     langsmith_tracer = ObjectField()
 
-    validate_feedback_keys = not_supported_yet("feedback_keys (LangSmith feedback)")
-    validate_langsmith_tracer = not_supported_yet("langsmith_tracer")
-    validate_strict_resume = not_supported_yet("strict_resume")
+    validate_feedback_keys = accepted_and_ignored("feedback_keys", "LangSmith feedback URLs are not issued")
+    validate_langsmith_tracer = accepted_and_ignored("langsmith_tracer", "runs are not traced to LangSmith")
+    validate_strict_resume = accepted_and_ignored("strict_resume", "a resume is checked as a plain Command")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("input") is not None and attrs.get("command"):
@@ -120,8 +129,23 @@ class RunSearchSerializer(PageSerializer):
     thread_id = UUIDField(required=False, allow_null=True)
 
 
+RUN_FIELDS = [
+    "run_id",
+    "thread_id",
+    "assistant_id",
+    "created_at",
+    "updated_at",
+    "status",
+    "metadata",
+    "kwargs",
+    "multitask_strategy",
+    "langsmith_session_name",
+]
+
+
 class RunListSerializer(PageSerializer):
     status = serializers.ChoiceField(choices=RunStatus.choices, required=False, allow_null=True)
+    select = serializers.ListField(child=serializers.ChoiceField(choices=RUN_FIELDS), required=False)
 
 
 def run_to_json(run: Run) -> dict[str, Any]:
@@ -133,8 +157,10 @@ def run_to_json(run: Run) -> dict[str, Any]:
         "updated_at": iso(run.updated_at),
         "status": run.status,
         "metadata": run.metadata,
-        "kwargs": run.kwargs,
+        # The creator's identity stays server-side (graph factories' ServerRuntime.user).
+        "kwargs": {key: value for key, value in run.kwargs.items() if key != "auth_user"},
         "multitask_strategy": run.multitask_strategy,
+        "langsmith_session_name": None,  # upstream's field; runs are not traced to LangSmith
     }
 
 

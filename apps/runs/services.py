@@ -23,8 +23,9 @@ from redis.exceptions import RedisError
 
 from apps.assistants.models import Assistant
 from apps.assistants.services import get_assistant, resolve_assistant, resolve_assistant_id
+from apps.auth.custom_auth import current_user, user_to_json
 from apps.core.dbpools import check_idle_connections
-from apps.core.errors import Conflict, NotFound
+from apps.core.errors import BadRequest, Conflict, NotFound
 from apps.core.expressions import JSONBMerge
 from apps.core.failures import is_transient
 from apps.core.logcontext import run_context
@@ -80,6 +81,11 @@ def create_run(payload: dict[str, Any], thread_id: uuid.UUID | None = None) -> R
     Raises NotFound (assistant, thread), Conflict (reject strategy).
     """
     assistant_id = resolve_assistant_id(payload["assistant_id"])
+    if payload.get("context") and (payload.get("config") or {}).get("configurable"):
+        raise BadRequest(
+            "Cannot specify both configurable and context. Prefer setting context alone. Context was "
+            "introduced in LangGraph 0.6.0 and is the long term planned replacement for configurable."
+        )
     strategy = payload.get("multitask_strategy") or MultitaskStrategy.ENQUEUE
     with transaction.atomic():
         if thread_id is None:
@@ -189,6 +195,8 @@ def _run_kwargs(payload: dict[str, Any], temporary: bool) -> dict[str, Any]:
     kwargs = {key: payload.get(key) for key in RUN_KWARGS}
     kwargs["stream_mode"] = payload.get("stream_mode") or list(DEFAULT_STREAM_MODES)
     kwargs["temporary"] = temporary
+    if (user := current_user.get()) is not None:  # for graph factories' ServerRuntime.user, in the worker
+        kwargs["auth_user"] = user_to_json(user)
     return kwargs
 
 
@@ -571,7 +579,8 @@ def build_run_spec(run: Run) -> executor.RunSpec:
         thread_id=str(run.thread_id),
         graph_id=assistant.graph_id,
         config=_graph_config(run, assistant),
-        context={**(assistant.context or {}), **(kwargs.get("context") or {})} or None,
+        context=_run_context(run, assistant),
+        user=kwargs.get("auth_user"),
         input=kwargs.get("input"),
         command=kwargs.get("command"),
         stream_modes=kwargs.get("stream_mode") or list(DEFAULT_STREAM_MODES),
@@ -581,6 +590,19 @@ def build_run_spec(run: Run) -> executor.RunSpec:
         durability=kwargs.get("durability"),
         attempt=run.attempt,
     )
+
+
+def _run_context(run: Run, assistant: Assistant) -> dict[str, Any]:
+    """As upstream: the assistant's context updated by the run's; without either, the
+    configurable the run was given (what graphs read before `context` existed). The
+    executor keeps the keys the graph's context schema declares."""
+    context = {**(assistant.context or {}), **(run.kwargs.get("context") or {})}
+    if context:
+        return context
+    return {
+        **(assistant.config or {}).get("configurable", {}),
+        **(run.kwargs.get("config") or {}).get("configurable", {}),
+    }
 
 
 def _graph_config(run: Run, assistant: Assistant) -> dict[str, Any]:
@@ -626,6 +648,9 @@ UPDATE threads_thread SET
     values = CASE WHEN %(has_values)s THEN %(values)s ELSE values END,
     interrupts = CASE WHEN %(has_values)s THEN %(interrupts)s ELSE interrupts END,
     state_updated_at = CASE WHEN %(has_values)s THEN now() ELSE state_updated_at END,
+    error = %(error)s,
+    -- as upstream: a thread that has run shows the configurable its runs share
+    config = CASE WHEN config ? 'configurable' THEN config ELSE config || '{"configurable": {}}' END,
     -- a thread with queued runs stays busy
     status = CASE WHEN EXISTS (
         SELECT 1 FROM runs_run WHERE thread_id = %(thread_id)s AND status = 'pending'
@@ -647,7 +672,8 @@ def finish_run(run: Run, outcome: executor.RunOutcome) -> None:
         "status": outcome.status,
         "error": Jsonb(outcome.error) if outcome.error is not None else None,
         "traceback": outcome.traceback,
-        "has_values": outcome.error is None,
+        # A failed run still shows the state it reached, when the executor could read it.
+        "has_values": outcome.error is None or outcome.values is not None,
         "values": Jsonb(outcome.values),
         "interrupts": Jsonb(outcome.interrupts),
         "thread_status": outcome.thread_status,

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 KEEPALIVE_COMMENT = b": heartbeat\n\n"
 WAIT_KEEPALIVE = b"\n"  # whitespace before a JSON body is still valid JSON
+METADATA_EVENT_ID = "0-0"  # before any Redis stream entry
 
 
 def sse_frame(event: str, data: bytes, event_id: str | None = None) -> bytes:
@@ -107,7 +108,8 @@ async def run_events(
     """SSE bytes for one run: `metadata`, the run's events, then `end` (or `error`)."""
     run = await _load_run(run_id) if check_db_first else None
     attempt = max(run.attempt, 1) if run else 1
-    yield sse_frame("metadata", dumps({"run_id": run_id, "attempt": attempt}))
+    # An id like every other event's: a client that saw only this one resumes from the start.
+    yield sse_frame("metadata", dumps({"run_id": run_id, "attempt": attempt}), METADATA_EVENT_ID)
     wanted = set(modes) if modes else None
     if check_db_first and await _finished_without_stream(run_id) is not None:
         return

@@ -11,6 +11,7 @@ from agentplatform.compat import http_request
 from agentplatform.disconnect import on_client_gone, until_client_gone
 from agentplatform.handler import database_sync_to_async
 from apps.core.errors import InvalidInput, NotFound
+from apps.core.queries import select_fields
 from apps.core.redis import get_redis
 from apps.core.views import ApiView
 from apps.runs import metrics, services, sse
@@ -105,13 +106,22 @@ class ThreadRunsView(RunCreateView):
     auth_actions = {"POST": "create_run", "GET": "read"}
 
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int), OpenApiParameter("status", str)],
+        parameters=[
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+            OpenApiParameter("status", str),
+            OpenApiParameter("select", str, many=True),
+        ],
         responses={200: list},
         summary="List Runs",
     )
     def get(self, request: Request, thread_id: uuid.UUID) -> Response:
-        params = self.parse(RunListSerializer, data=request.query_params.dict())
-        return Response([run_to_json(r) for r in services.list_runs(thread_id, **params)])
+        query = request.query_params.dict()
+        if "select" in request.query_params:
+            query["select"] = request.query_params.getlist("select")
+        params = self.parse(RunListSerializer, data=query)
+        select = params.pop("select", None)
+        return Response([select_fields(run_to_json(r), select) for r in services.list_runs(thread_id, **params)])
 
 
 class RunStreamView(ApiView):

@@ -31,6 +31,8 @@ class Thread(TimestampedModel):
     status = models.CharField(max_length=16, choices=ThreadStatus.choices, default=ThreadStatus.IDLE)
     values = models.JSONField(null=True, blank=True)
     interrupts = models.JSONField(default=dict, blank=True)
+    # The last run's error ({"error": type, "message": ...}), null once a run succeeds: as upstream's thread.
+    error = models.JSONField(null=True, blank=True)
     state_updated_at = models.DateTimeField(null=True, blank=True)
     # Threads made for stateless runs are deleted when their run ends.
     is_temporary = models.BooleanField(default=False)

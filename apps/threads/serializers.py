@@ -8,6 +8,7 @@ from apps.core.serializers import (
     CheckpointIdField,
     MetadataFilterField,
     ObjectField,
+    OrderByMixin,
     PageSerializer,
     SortOrderField,
     StrictSerializer,
@@ -100,7 +101,10 @@ class ThreadPruneSerializer(StrictSerializer):
     strategy = serializers.ChoiceField(choices=TTLStrategy.choices, required=False, default=TTLStrategy.DELETE)
 
 
-class ThreadSearchSerializer(PageSerializer):
+EXTRACT_ROOTS = {"values", "metadata", "config", "interrupts"}
+
+
+class ThreadSearchSerializer(OrderByMixin, PageSerializer):
     ids = serializers.ListField(child=UUIDField(), required=False, allow_null=True)
     metadata = MetadataFilterField()
     values = MetadataFilterField()
@@ -115,8 +119,13 @@ class ThreadSearchSerializer(PageSerializer):
     extract = ObjectField()
 
     def validate_extract(self, value: Any) -> Any:
-        if value:
-            raise serializers.ValidationError("extract is not supported yet")
+        if not value:
+            return value
+        if len(value) > 10:
+            raise serializers.ValidationError("at most 10 paths")
+        for alias, path in value.items():
+            if not isinstance(path, str) or path.split(".", 1)[0].split("[", 1)[0] not in EXTRACT_ROOTS:
+                raise serializers.ValidationError(f"{alias}: a path starting with one of {sorted(EXTRACT_ROOTS)}")
         return value
 
 
@@ -157,6 +166,7 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
         "config": thread.config,
         "status": thread.status,
         "values": thread.values,
+        "error": thread.error,
         "interrupts": thread.interrupts,
     }
 

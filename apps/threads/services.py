@@ -1,5 +1,6 @@
 """Threads: the ORM row plus the graph state the checkpointer keeps for it."""
 
+import re
 import uuid
 from contextlib import nullcontext
 from typing import Any
@@ -93,6 +94,16 @@ def delete_thread(thread_id: uuid.UUID) -> None:
     get_sync_checkpointer().delete_thread(str(thread_id))
 
 
+def delete_threads_of_assistant(assistant_id: uuid.UUID) -> int:
+    """Delete the threads whose metadata names the assistant (those the request may see), with
+    their runs and checkpoints; returns how many."""
+    thread_ids = list(Thread.objects.filter(metadata__assistant_id=str(assistant_id)).values_list("pk", flat=True))
+    for thread_id in thread_ids:
+        Thread.objects.filter(pk=thread_id).delete()
+        get_sync_checkpointer().delete_thread(str(thread_id))
+    return len(thread_ids)
+
+
 def _filtered(metadata: dict | None, values: dict | None, status: str | None, ids: list | None = None) -> QuerySet:
     queryset = Thread.objects.filter(is_temporary=False)
     if ids:
@@ -138,7 +149,9 @@ def _graph_of(thread: Thread) -> Any | None:
     registry = get_registry()
     if not graph_id or graph_id not in registry:
         return None
-    graph = registry.get(graph_id).build_sync({"configurable": {"thread_id": str(thread.thread_id)}})
+    graph = registry.get(graph_id).build_sync(
+        {"configurable": {"thread_id": str(thread.thread_id)}}, access_context="threads.read"
+    )
     return graph.copy(update={"checkpointer": get_sync_checkpointer()})
 
 
@@ -279,3 +292,18 @@ def copy_thread(thread_id: uuid.UUID) -> Thread:
         # Inside the transaction: if the copy fails, no half-made thread is left behind.
         copy_thread_checkpoints(str(source.thread_id), str(copy.thread_id))
     return copy
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
+
+
+def extract_path(document: Any, path: str) -> Any:
+    """The value at `values.messages[-1].content` in a thread's JSON, or None when absent
+    (upstream's `extract` on thread search)."""
+    value = document
+    for key, index in _PATH_PART.findall(path):
+        try:
+            value = value[int(index)] if index else value[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value

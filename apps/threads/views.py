@@ -5,9 +5,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.errors import InvalidInput
-from apps.core.queries import select_fields
 from apps.core.views import ApiView
 from apps.threads import retention, services
+from apps.threads.models import Thread
 from apps.threads.serializers import (
     ThreadCopySerializer,
     ThreadCountSerializer,
@@ -42,8 +42,15 @@ class ThreadSearchView(ApiView):
     @extend_schema(request=ThreadSearchSerializer, responses={200: list}, summary="Search Threads")
     def post(self, request: Request) -> Response:
         params = self.parse(ThreadSearchSerializer)
-        found = services.search_threads(**params)
-        return Response([select_fields(thread_to_json(t), params.get("select")) for t in found])
+        extract = params.pop("extract", None)
+
+        def to_json(thread: Thread) -> dict:
+            body = thread_to_json(thread)
+            if extract:
+                body["extracted"] = {alias: services.extract_path(body, path) for alias, path in extract.items()}
+            return body
+
+        return self.search_page(services.search_threads, params, to_json)
 
 
 class ThreadCountView(ApiView):

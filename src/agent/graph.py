@@ -9,7 +9,8 @@ model = FakeChatModel()
 
 
 def router(state: MessagesState) -> str:
-    last_msg = state["messages"][-1].content.lower()
+    # `.text`, not `.content`: chat UIs send content as a list of blocks ([{"type": "text", ...}]).
+    last_msg = state["messages"][-1].text.lower()
     if "search" in last_msg:
         return "search"
     return "respond"

@@ -168,3 +168,26 @@ def test_if_not_exists_never_reaches_another_users_thread(server: LiveServer) ->
         await alice.threads.update_state(new_id, {"messages": [{"role": "user", "content": "more"}]}, as_node="respond")
 
     run(scenario())
+
+
+def test_a_graph_factory_gets_the_user_who_created_the_run(server: LiveServer) -> None:
+    async def main() -> None:
+        output = await as_user(server, "token-alice").runs.wait(None, "factory_runtime", input={})
+        assert "user=alice" in output["steps"]
+
+    run(main())
+
+
+def test_cors_preflights_need_no_credentials(server: LiveServer) -> None:
+    # Browsers send preflights without the Authorization header: they must not meet the 401.
+    preflight = httpx.options(
+        f"{server.url}/threads",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-headers"] == "authorization,content-type"

@@ -25,16 +25,12 @@ def test_no_store_section_means_no_index_and_no_ttl() -> None:
 @pytest.mark.parametrize(
     ("store", "message"),
     [
-        ({"path": "./store.py:make"}, "custom store"),
-        ({"indexes": {}}, "unsupported key"),
         ({"index": {"dims": 0, "embed": "./e.py:f"}}, "dims must be a positive integer"),
         ({"index": {"dims": True, "embed": "./e.py:f"}}, "dims must be a positive integer"),
         ({"index": {"dims": 8}}, "embed must be a string"),
         ({"index": {"dims": 8, "embed": "./e.py:f", "fields": "text"}}, "fields must be a list"),
-        ({"index": {"dims": 8, "embed": "./e.py:f", "model": "x"}}, "unsupported key"),
         ({"ttl": {"default_ttl": -1}}, "default_ttl must be a positive number"),
         ({"ttl": {"refresh_on_read": "yes"}}, "refresh_on_read must be true or false"),
-        ({"ttl": {"sweep_interval": 5}}, "unsupported key"),
         ([], "must be an object"),
     ],
 )

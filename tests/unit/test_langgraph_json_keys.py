@@ -1,0 +1,85 @@
+"""Every langgraph.json key upstream reads is accepted: implemented, or named at start-up with
+why it has no effect; keys upstream does not read are accepted with a warning, as upstream starts."""
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from apps.graphs.config import GraphConfigError, load_config
+from apps.graphs.registry import GraphRegistry
+from tests.conftest import FIXTURE_APP
+
+
+def write_config(tmp_path: Path, **sections: object) -> Path:
+    path = tmp_path / "langgraph.json"
+    graphs = {"slow": str(FIXTURE_APP / "graphs.py") + ":slow"}
+    path.write_text(json.dumps({"dependencies": ["."], "graphs": graphs, **sections}))
+    return path
+
+
+def test_store_scopes_and_a_custom_store_path_start_and_are_named(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, store={"scopes": ["memories"], "path": "./store.py:make"}))
+    assert config.store.index is None
+    assert any(notice.startswith("store.scopes: not a langgraph.json key upstream reads") for notice in config.ignored)
+    assert any(notice.startswith("store.path: a custom store is not supported") for notice in config.ignored)
+
+
+def test_every_key_upstream_reads_is_accepted(tmp_path: Path) -> None:
+    config = load_config(
+        write_config(
+            tmp_path,
+            python_version="3.12",
+            dockerfile_lines=["RUN true"],
+            **{"$schema": "https://langgra.ph/schema.json"},
+            http={"cors": {"allow_origins": ["https://ui.example.org"]}, "mount_prefix": "/api", "disable_mcp": True},
+            checkpointer={"ttl": {"strategy": "delete", "default_ttl": 60, "sweep_limit": 100}, "serde": {}},
+            auth={"path": str(FIXTURE_APP / "auth.py") + ":auth", "disable_studio_auth": True},
+            webhooks={"env_prefix": "LG_"},
+            ui={"chat": "./ui.tsx"},
+            encryption={"path": "./enc.py:e"},
+            priority={"path": "./prio.py:p"},
+            disable_persistence=False,
+        )
+    )
+    assert config.cors == {"allow_origins": ["https://ui.example.org"]}
+    assert config.checkpoint_ttl.default_ttl == 60
+    named = {notice.split(":", 1)[0] for notice in config.ignored}
+    assert named == {
+        "python_version",
+        "dockerfile_lines",
+        "http.mount_prefix",
+        "http.disable_mcp",
+        "checkpointer.ttl.sweep_limit",
+        "checkpointer.serde",
+        "auth.disable_studio_auth",
+        "webhooks",
+        "ui",
+        "encryption",
+        "priority",
+        "disable_persistence",
+    }
+
+
+def test_ignored_keys_are_logged_once_when_the_registry_loads(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = load_config(write_config(tmp_path, store={"scopes": ["x"]}, http={"app": "./app.py:app"}))
+    with caplog.at_level(logging.WARNING, logger="apps.graphs.registry"):
+        GraphRegistry(config)
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("store.scopes" in m for m in messages) == 1
+    assert any("http.app: custom routes are not mounted (accepted, ignored)" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("cors", "message"),
+    [
+        ({"allow_origin": ["*"]}, "http.cors: unsupported key"),  # upstream's middleware refuses it too
+        ({"allow_origins": "*"}, "allow_origins must be a list"),
+        ({"max_age": "600"}, "max_age must be a number"),
+        ({"allow_credentials": "yes"}, "allow_credentials must be true or false"),
+    ],
+)
+def test_a_bad_http_cors_is_an_error_naming_the_key(tmp_path: Path, cors: dict, message: str) -> None:
+    with pytest.raises(GraphConfigError, match=message):
+        load_config(write_config(tmp_path, http={"cors": cors}))
