@@ -33,7 +33,7 @@ from apps.core.errors import BadRequest
 from apps.core.jsonutil import dumps
 from apps.core.redis import get_async_redis
 from apps.runs.sse import KEEPALIVE_COMMENT, _finished_without_stream, sse_frame
-from apps.runs.streams import READ_BATCH, StreamEntry, read_entries, thread_stream_key
+from apps.runs.streams import NEVER_STARTED, READ_BATCH, StreamEntry, read_entries, thread_stream_key
 
 # What a protocol run streams from LangGraph (our stream mode names).
 RUN_STREAM_MODES = ["values", "messages-tuple", "tasks"]
@@ -358,10 +358,16 @@ def _graph_name(run_id: str) -> str:
     return Run.objects.filter(pk=run_id).values_list("assistant__graph_id", flat=True).first() or ""
 
 
-async def _run_events(client: Any, run_id: str, announced_id: str) -> AsyncIterator[ProtocolEvent | None]:
-    """A run's protocol events; None after each idle period (for a heartbeat)."""
+async def _run_events(
+    client: Any, run_id: str, announced_id: str, started: bool
+) -> AsyncIterator[ProtocolEvent | None]:
+    """A run's protocol events; None after each idle period (for a heartbeat).
+
+    A run cancelled before it started has only its end (no `running`).
+    """
     translator = RunTranslator(run_id, await _graph_name(run_id))
-    yield translator.start(announced_id)
+    if started:
+        yield translator.start(announced_id)
     async for entry in read_entries(client, run_id, "0", settings.SSE_HEARTBEAT_S):
         if entry is None:
             if (end := await _finished_without_stream(run_id)) is not None:  # its stream expired
@@ -398,7 +404,7 @@ async def thread_events(thread_id: str, wanted: EventFilter) -> AsyncIterator[by
             if run_id in seen:  # a retried attempt announces its run again; its stream is the same
                 continue
             seen.add(run_id)
-            async for event in _run_events(client, run_id, after):
+            async for event in _run_events(client, run_id, after, fields.get(b"a") != NEVER_STARTED.encode()):
                 if event is None:
                     yield KEEPALIVE_COMMENT
                     continue

@@ -247,3 +247,28 @@ def test_command_errors_are_protocol_envelopes(url: str) -> None:
         assert bad_channel.status_code == 400 and "bogus" in bad_channel.json()["detail"]
 
     run(main())
+
+
+def test_a_run_cancelled_before_it_started_ends_on_the_stream_too(url: str) -> None:
+    async def main() -> None:
+        client = get_client(url=url)
+        async with client.threads.stream(assistant_id="slow") as thread:
+            slow = {"configurable": {"delay": 1}}
+            first = await thread.run.start(input={"steps": ["a"]}, config=slow)
+            transport = ProtocolSseTransport(client=client.http.client, thread_id=thread.thread_id)
+            stream = transport.open_event_stream({"channels": ["lifecycle"]})
+            await stream.ready
+            first_events = [await asyncio.wait_for(anext(stream.events), 10)]  # the first run is running
+            queued = await thread.run.start(input={"steps": ["b"]}, config=slow)  # enqueued behind it
+            await client.runs.cancel(thread.thread_id, queued["run_id"])
+            first_events += await until_root_terminal(stream.events)
+            queued_events = await until_root_terminal(stream.events)
+            await transport.close()
+        assert [e["event_id"] for e in first_events] == [
+            f"synth:{first['run_id']}:lc||running",
+            f"synth:{first['run_id']}:lc||completed",
+        ]
+        # It never ran: no `running`, only its end.
+        assert [e["event_id"] for e in queued_events] == [f"synth:{queued['run_id']}:lc||interrupted"]
+
+    run(main())
