@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.crons",
     "apps.store",
     "apps.mcp",
+    "apps.a2a",
 ]
 
 MIDDLEWARE = [
