@@ -1,7 +1,10 @@
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.a2a import services
 from apps.core import jsonrpc
@@ -20,13 +23,17 @@ def accepts(request: Request, media_type: str) -> bool:
 class A2aView(ApiView):
     """POST /a2a/{assistant_id}: the A2A protocol's JSON-RPC endpoint for one assistant."""
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Not ApiView's: a malformed assistant id is a JSON-RPC error here (as upstream), not the API's 422.
+        APIView.initial(self, request, *args, **kwargs)
+
     @extend_schema(
         request=dict,
         responses={(200, "application/json"): dict, (200, "text/event-stream"): str, 400: dict},
         summary="A2A JSON-RPC",
         tags=["A2A"],
     )
-    def post(self, request: Request, assistant: str) -> Response:
+    def post(self, request: Request, assistant_id: str) -> Response:
         try:
             message = request.data
         except ParseError:
@@ -36,7 +43,7 @@ class A2aView(ApiView):
             return Response({"error": "Accept header must include text/event-stream for streaming"}, status=400)
         if not streaming and not accepts(request, "application/json"):
             return Response({"error": "Accept header must include application/json"}, status=400)
-        answer = services.handle(assistant, message)
+        answer = services.handle(assistant_id, message)
         if not isinstance(answer, services.PendingTask):
             return Response(answer)
         if streaming:

@@ -193,3 +193,9 @@ def test_errors(url: str) -> None:
     stream = {"jsonrpc": "2.0", "id": "1", "method": "message/stream", "params": {"message": user_message("x")}}
     not_sse = httpx.post(f"{url}/a2a/{agent}", json=stream, headers=JSON)
     assert not_sse.status_code == 400 and "text/event-stream" in not_sse.json()["error"]
+
+
+def test_listed_in_our_openapi_schema(url: str) -> None:
+    paths = httpx.get(f"{url}/openapi.json").json()["paths"]
+    assert paths["/a2a/{assistant_id}"]["post"]["summary"] == "A2A JSON-RPC"
+    assert paths["/.well-known/agent-card.json"]["get"]["summary"] == "A2A Agent Card"

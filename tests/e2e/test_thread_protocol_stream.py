@@ -8,7 +8,7 @@ on the same graphs.
 import asyncio
 import uuid
 
-from langgraph_sdk import get_client
+from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.stream.transport import ProtocolSseTransport
 
 from tests.e2e.conftest import run
@@ -272,3 +272,9 @@ def test_a_run_cancelled_before_it_started_ends_on_the_stream_too(url: str) -> N
         assert [e["event_id"] for e in queued_events] == [f"synth:{queued['run_id']}:lc||interrupted"]
 
     run(main())
+
+
+def test_listed_in_our_openapi_schema(url: str) -> None:
+    paths = get_sync_client(url=url).http.get("/openapi.json")["paths"]
+    assert paths["/threads/{thread_id}/commands"]["post"]["summary"] == "Protocol v2 Command"
+    assert paths["/threads/{thread_id}/stream/events"]["post"]["summary"] == "Protocol v2 Event Stream (SSE)"
