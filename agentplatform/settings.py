@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.crons",
     "apps.store",
     "apps.mcp",
+    "apps.a2a",
 ]
 
 MIDDLEWARE = [

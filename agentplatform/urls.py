@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("", include("apps.mcp.urls")),
+    path("", include("apps.a2a.urls")),
     path("", include("apps.assistants.urls")),
     path("", include("apps.threads.urls")),
     # Before the runs routes: `threads/<id>/runs/crons` would otherwise match `runs/<run_id>`.

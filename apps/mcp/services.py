@@ -10,21 +10,16 @@ from typing import Any
 from apps.assistants.models import Assistant
 from apps.assistants.services import schemas_for
 from apps.auth.custom_auth import authorize
+from apps.core import jsonrpc
 from apps.core.errors import DomainError
 from apps.core.info import SERVER_VERSION
+from apps.core.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
 from apps.core.jsonutil import dumps
 from apps.runs.models import Run
 from apps.runs.services import create_run
 
 PROTOCOL_VERSION = "2025-03-26"
-PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 MAX_TOOLS = 200
-
-
-class RpcError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 @dataclass
@@ -37,25 +32,21 @@ class PendingCall:
 
 def handle(message: Any) -> dict[str, Any] | PendingCall | None:
     """Answer one JSON-RPC message (None for a notification or a client's response)."""
-    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
-        return _error(None, INVALID_REQUEST, "expected a JSON-RPC 2.0 object")
-    if "method" not in message:  # a response to something we never asked: accepted, nothing to say
-        return None
-    request_id, is_notification = message.get("id"), "id" not in message
-    method, params = message["method"], message.get("params") or {}
-    if not isinstance(method, str) or not isinstance(params, dict):
-        return (
-            None
-            if is_notification
-            else _error(request_id, INVALID_REQUEST, "method must be a string, params an object")
-        )
     try:
-        if method == "tools/call" and not is_notification:
-            return PendingCall(request_id, _start_tool_call(params))
-        result = _dispatch(method, params)
+        request = jsonrpc.parse_request(message)
     except RpcError as exc:
-        return None if is_notification else _error(request_id, exc.code, exc.message)
-    return None if is_notification else {"jsonrpc": "2.0", "id": request_id, "result": result}
+        if isinstance(message, dict) and message.get("jsonrpc") == "2.0" and "id" not in message:
+            return None  # a malformed notification: nobody to answer
+        return jsonrpc.error(jsonrpc.request_id(message), exc.code, exc.message)
+    if request is None:  # a response to something we never asked: accepted, nothing to say
+        return None
+    try:
+        if request.method == "tools/call" and not request.is_notification:
+            return PendingCall(request.id, _start_tool_call(request.params))
+        answer = _dispatch(request.method, request.params)
+    except RpcError as exc:
+        return None if request.is_notification else jsonrpc.error(request.id, exc.code, exc.message)
+    return None if request.is_notification else jsonrpc.result(request.id, answer)
 
 
 def tool_result(call: PendingCall, end: dict[str, Any]) -> dict[str, Any]:
@@ -63,11 +54,7 @@ def tool_result(call: PendingCall, end: dict[str, Any]) -> dict[str, Any]:
     failed = end.get("error") is not None
     text = dumps(end["error"] if failed else end.get("output")).decode()
     result = {"content": [{"type": "text", "text": text}], "isError": failed}
-    return {"jsonrpc": "2.0", "id": call.request_id, "result": result}
-
-
-def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+    return jsonrpc.result(call.request_id, result)
 
 
 def _dispatch(method: str, params: dict[str, Any]) -> Any:

@@ -290,7 +290,7 @@ def _stop_pending(run: Run, action: CancelAction) -> bool:
         _settle_thread_status(run.thread_id)
         values = Thread.objects.filter(pk=run.thread_id).values_list("values", flat=True).first()
         payload = {"status": RunStatus.INTERRUPTED, "output": values, "error": None, "cancelled_with": action}
-        transaction.on_commit(lambda: append_end(get_redis(), str(run.run_id), payload))
+        transaction.on_commit(lambda: append_end(get_redis(), str(run.run_id), payload, announce_on=str(run.thread_id)))
         webhooks.enqueue_for_run(run, RunStatus.INTERRUPTED, values)
     return stopped
 

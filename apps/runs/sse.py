@@ -6,8 +6,9 @@ polling PostgreSQL (which is consulted only when a stream is missing).
 """
 
 import asyncio
+import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from django.conf import settings
@@ -155,9 +156,13 @@ def output_json(end: dict[str, Any]) -> bytes:
 
 
 async def wait_body(
-    run_id: str, fresh: bool = False, render: Callable[[dict[str, Any]], bytes] = output_json
+    run_id: str,
+    fresh: bool = False,
+    render: Callable[[dict[str, Any]], bytes | Awaitable[bytes]] = output_json,
 ) -> AsyncIterator[bytes]:
     """A JSON body made by `render` from the run's end payload (by default its output), sent once the run ends.
+
+    `render` may be a coroutine function (one that reads the database, through database_sync_to_async).
 
     The status line and headers go out at once (200); a run that fails still
     answers 200 with `{"__error__": {...}}`, as upstream does.
@@ -172,7 +177,8 @@ async def wait_body(
             if done:
                 break
             yield WAIT_KEEPALIVE
-        yield render(waiter.result())
+        body = render(waiter.result())
+        yield await body if inspect.isawaitable(body) else body
     finally:
         if not waiter.done():
             waiter.cancel()

@@ -17,6 +17,7 @@ from django.conf import settings
 from apps.core.jsonutil import dumps, loads
 
 END_EVENT = "__end__"
+NEVER_STARTED = "0"  # the attempt a thread's stream announces for a run cancelled before it started
 READ_BATCH = 256
 
 
@@ -64,14 +65,18 @@ async def append_event(client: aioredis.Redis, run_id: str, event: str, data: An
     )
 
 
-def append_end(client: redis.Redis, run_id: str, payload: dict[str, Any]) -> None:
+def append_end(client: redis.Redis, run_id: str, payload: dict[str, Any], announce_on: str | None = None) -> None:
     """Close a run's stream, and write its end key; both expire after RUN_STREAM_TTL_S.
 
     Waiters block on the end key alone: woken once, by the end, not by each event
     the run streams before it (and without parsing them). One pipeline, one round trip.
+    `announce_on`: the thread of a run that never started (cancelled while pending),
+    announced there first so that the thread's followers see it end.
     """
     key, data = stream_key(run_id), dumps(payload)
     pipe = client.pipeline(transaction=False)
+    if announce_on is not None:
+        announce_run(pipe, announce_on, {"r": run_id, "a": NEVER_STARTED})
     pipe.xadd(key, {"e": END_EVENT, "d": data}, maxlen=settings.RUN_STREAM_MAXLEN, approximate=True)
     pipe.expire(key, settings.RUN_STREAM_TTL_S)
     pipe.xadd(end_key(run_id), {"e": END_EVENT, "d": data})

@@ -4,6 +4,8 @@ from apps.runs import views
 
 urlpatterns = [
     path("threads/<str:thread_id>/stream", views.ThreadStreamView.as_view()),
+    path("threads/<str:thread_id>/stream/events", views.ThreadEventsView.as_view()),
+    path("threads/<str:thread_id>/commands", views.ThreadCommandsView.as_view()),
     path("threads/<str:thread_id>/runs", views.ThreadRunsView.as_view()),
     path("threads/<str:thread_id>/runs/stream", views.RunStreamView.as_view()),
     path("threads/<str:thread_id>/runs/wait", views.RunWaitView.as_view()),

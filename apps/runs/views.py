@@ -10,11 +10,12 @@ from rest_framework.response import Response
 from agentplatform.compat import http_request
 from agentplatform.disconnect import on_client_gone, until_client_gone
 from agentplatform.handler import database_sync_to_async
-from apps.core.errors import InvalidInput, NotFound
+from apps.auth.custom_auth import authorize
+from apps.core.errors import BadRequest, InvalidInput, NotFound
 from apps.core.queries import select_fields
 from apps.core.redis import get_redis
 from apps.core.views import ApiView
-from apps.runs import metrics, services, sse
+from apps.runs import commands, metrics, protocol, services, sse
 from apps.runs.models import Run
 from apps.runs.serializers import (
     STREAM_MODES,
@@ -249,6 +250,33 @@ class ThreadStreamView(ApiView):
             raise InvalidInput(f"stream_mode: unknown {sorted(unknown)}; expected {sorted(sse.THREAD_STREAM_MODES)}")
         events = sse.thread_events(str(thread_id), last_event_id=request.headers.get("Last-Event-ID"), modes=modes)
         return streamed(events, request)
+
+
+class ThreadCommandsView(ApiView):
+    """POST /threads/{thread_id}/commands: one command of the thread-centric streaming protocol."""
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict}, summary="Protocol v2 Command", tags=["Streaming"])
+    def post(self, request: Request, thread_id: uuid.UUID) -> Response:
+        try:
+            command_id, method, params = commands.parse_envelope(request.data)
+        except BadRequest as exc:
+            return Response(commands.error_envelope(None, "invalid_argument", exc.detail), status=400)
+        return Response(commands.handle_command(thread_id, command_id, method, params))
+
+
+class ThreadEventsView(ApiView):
+    """POST /threads/{thread_id}/stream/events: the protocol's events of every run of the thread, filtered."""
+
+    @extend_schema(
+        request=dict,
+        responses={(200, "text/event-stream"): str, 400: dict},
+        summary="Protocol v2 Event Stream (SSE)",
+        tags=["Streaming"],
+    )
+    def post(self, request: Request, thread_id: uuid.UUID) -> StreamingHttpResponse:
+        wanted = protocol.EventFilter.parse(request.data)
+        authorize("threads", "read", {"thread_id": str(thread_id)})
+        return streamed(protocol.thread_events(str(thread_id), wanted), request)
 
 
 class RunCancelView(ApiView):
