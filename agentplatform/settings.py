@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.crons",
     "apps.store",
     "apps.mcp",
+    "apps.devserver",
 ]
 
 MIDDLEWARE = [

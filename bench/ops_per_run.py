@@ -24,7 +24,7 @@ import psycopg
 import redis
 from langgraph_sdk import get_client
 
-from apps.core.embedded import embedded_services, free_port
+from apps.devserver.embedded import embedded_services, free_port
 from bench.servers import BENCH_APP, REPO, stop, wait_ok
 from bench.suite import CONCURRENCY, GRAPH, gather_limited
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from apps.core.embedded import free_port
+from apps.devserver.embedded import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_APP = Path(__file__).resolve().parent / "app"

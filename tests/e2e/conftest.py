@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from apps.core.embedded import free_port
+from apps.devserver.embedded import free_port
 from tests.conftest import FIXTURE_CONFIG
 
 REPO = Path(__file__).resolve().parents[2]

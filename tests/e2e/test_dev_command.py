@@ -13,7 +13,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 
-from apps.core.embedded import free_port, port_is_free
+from apps.devserver.embedded import free_port, port_is_free
 from tests.conftest import FIXTURE_CONFIG, wait_for
 from tests.e2e.conftest import REPO, run
 

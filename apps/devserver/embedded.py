@@ -8,7 +8,7 @@ last connection, which is not a lifecycle to build on.
 
 No Django import: the test command uses this before Django is configured.
 
-    python -m apps.core.embedded run [--data-dir DIR] -- CMD ARGS...
+    python -m apps.devserver.embedded run [--data-dir DIR] -- CMD ARGS...
 
 starts whichever of DATABASE_URL / REDIS_URL is not set, runs CMD with them,
 stops the servers and exits with CMD's exit code.
@@ -212,7 +212,7 @@ def run(argv: list[str], data_dir: Path | None) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m apps.core.embedded")
+    parser = argparse.ArgumentParser(prog="python -m apps.devserver.embedded")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="run a command with embedded PostgreSQL and Redis")
     run_parser.add_argument("--data-dir", type=Path, default=None)

@@ -12,8 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.embedded import embedded_services, port_is_free
-from apps.core.launcher import SUPERVISE_INTERVAL_S, Child, Supervisor, python_module, wait_until_ready
+from apps.devserver.embedded import embedded_services, port_is_free
+from apps.devserver.launcher import SUPERVISE_INTERVAL_S, Child, Supervisor, python_module, wait_until_ready
 from apps.graphs.config import GraphConfigError, load_config
 from apps.graphs.registry import GraphRegistry
 
