@@ -8,6 +8,7 @@ DATABASE_URL, and the Redis of REDIS_URL (both provided by the test command).
 import asyncio
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +27,47 @@ from tests.conftest import FIXTURE_CONFIG
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_START_TIMEOUT_S = 90.0
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,900",
+)
+
+
+def require_chromium() -> tuple[str, str]:
+    """Paths of Debian's chromium and chromedriver (scripts/test installs both).
+
+    Missing: the test is skipped on a developer machine, and fails under CI=true,
+    where a browser test that cannot run must not pass as a skip."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver")
+    if chromium and chromedriver:
+        return chromium, chromedriver
+    missing = " and ".join(name for name, path in (("chromium", chromium), ("chromedriver", chromedriver)) if not path)
+    reason = f"browser test needs {missing} (Debian: apt-get install chromium chromium-driver; scripts/test does)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def headless_chromium() -> Any:
+    """A Selenium driver on headless Chromium (skips or fails through require_chromium)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, chromedriver = require_chromium()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(chromedriver), options=options)
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
