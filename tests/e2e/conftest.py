@@ -85,8 +85,11 @@ def admin_connection() -> psycopg.Connection:
 
 
 class LiveServer:
-    def __init__(self, database: str, port: int, log_path: Path, config: Path = FIXTURE_CONFIG) -> None:
+    def __init__(
+        self, database: str, port: int, log_path: Path, config: Path = FIXTURE_CONFIG, reload: bool = False
+    ) -> None:
         self.config = config
+        self.reload = reload
         self.database = database
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -102,6 +105,8 @@ class LiveServer:
             **(extra_env or {}),
         }
         argv = [sys.executable, "manage.py", "dev", "--port", str(self.port), "--config", str(self.config)]
+        if not self.reload:  # no file watcher per test server unless the test is about reload
+            argv.append("--no-reload")
         self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_ready()
@@ -131,12 +136,12 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_server(log_dir: Path, config: Path = FIXTURE_CONFIG, **env: str) -> Iterator[LiveServer]:
+def live_server(log_dir: Path, config: Path = FIXTURE_CONFIG, reload: bool = False, **env: str) -> Iterator[LiveServer]:
     """`manage.py dev` on a free port with a fresh database of its own."""
     database = f"agentplatform_e2e_{uuid.uuid4().hex[:12]}"
     with admin_connection() as conn:
         conn.execute(f'CREATE DATABASE "{database}"')
-    server = LiveServer(database, free_port(), log_dir / f"{database}.log", config)
+    server = LiveServer(database, free_port(), log_dir / f"{database}.log", config, reload)
     try:
         server.start(env)
         yield server
