@@ -164,6 +164,8 @@ REQUEST_THREADS = env_int("REQUEST_THREADS", 8, minimum=1)
 N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)
 # Cost guard: a cron pauses itself after this many failed runs in a row.
 CRON_MAX_CONSECUTIVE_FAILURES = env_int("CRON_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
+# A cron's run history (status, timings, error, output summary) outlives its runs this many days.
+CRON_HISTORY_DAYS = env_int("CRON_HISTORY_DAYS", 30, minimum=1)
 CHECKPOINTER_POOL_SIZE = env_int("CHECKPOINTER_POOL_SIZE", 10, minimum=1)
 # Store (long-term memory): connections per process, and how often beat checks whether a sweep
 # of expired items is due (langgraph.json's store.ttl.sweep_interval_minutes sets the sweep period).
@@ -227,6 +229,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": THREAD_TTL_SWEEP_INTERVAL_S,
         "options": {"expires": THREAD_TTL_SWEEP_INTERVAL_S},
     },
+    "prune-cron-history": {"task": "crons.prune_history", "schedule": 3600.0, "options": {"expires": 3600.0}},
     "sweep-store": {
         "task": "store.sweep",
         "schedule": STORE_SWEEP_CHECK_S,

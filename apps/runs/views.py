@@ -10,7 +10,7 @@ from apps.core.asgi import database_sync_to_async
 from apps.core.disconnect import on_client_gone, until_client_gone
 from apps.core.errors import InvalidInput, NotFound
 from apps.core.views import ApiView
-from apps.runs import metrics, services, sse
+from apps.runs import archive, metrics, services, sse
 from apps.runs.models import Run
 from apps.runs.serializers import (
     BulkCancelSerializer,
@@ -251,7 +251,11 @@ class RunSearchView(ApiView):
 
     @extend_schema(request=RunSearchSerializer, responses={200: list}, summary="Search Runs")
     def post(self, request: Request) -> Response:
-        return Response([run_to_json(r) for r in services.search_runs(**self.parse(RunSearchSerializer))])
+        params = self.parse(RunSearchSerializer)
+        limit, offset = params.pop("limit", 10), params.pop("offset", 0)
+        # The first offset + limit live runs, merged with archived ones (a cron's run history).
+        live = [run_to_json(r) for r in services.search_runs(**params, limit=offset + limit, offset=0)]
+        return Response(archive.merge(live, params, limit=limit, offset=offset))
 
 
 class MetricsView(ApiView):
