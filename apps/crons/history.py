@@ -21,6 +21,7 @@ from django.utils import timezone
 from apps.core.serializers import iso
 from apps.crons.models import Cron, CronRun
 from apps.runs.models import Run
+from apps.runs.serializers import run_to_json
 from apps.threads.models import Thread
 
 logger = logging.getLogger(__name__)
@@ -89,15 +90,7 @@ def prune_history(now: datetime.datetime | None = None) -> int:
 def record_to_run_json(record: CronRun) -> dict[str, Any]:
     """A record in the shape of a Run (runs.serializers.run_to_json), plus what only history has."""
     return {
-        "run_id": str(record.run_id),
-        "thread_id": str(record.thread_id),
-        "assistant_id": str(record.assistant_id),
-        "created_at": iso(record.created_at),
-        "updated_at": iso(record.ended_at or record.recorded_at),
-        "status": record.status,
-        "metadata": record.metadata,
-        "kwargs": {},
-        "multitask_strategy": record.multitask_strategy or None,
+        **run_to_json(record),
         "started_at": iso(record.started_at),
         "ended_at": iso(record.ended_at),
         "error": record.error,

@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
@@ -103,3 +104,12 @@ class CronRun(models.Model):
         if self.started_at and self.ended_at:
             return (self.ended_at - self.started_at).total_seconds()
         return None
+
+    # What runs.serializers.run_to_json reads from a Run and a record has no column for.
+    @property
+    def updated_at(self) -> Any:
+        return self.ended_at or self.recorded_at
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return {}  # the input is the cron's payload; not repeated per record
