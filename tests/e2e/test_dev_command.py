@@ -214,8 +214,9 @@ def test_dev_reloads_an_edited_graph_and_survives_a_broken_edit(tmp_path: Path) 
 
         # The next good save is picked up.
         write_graph(app, 'REPLY = "v3"\n' + GRAPH_SOURCE)
-        wait_for_log(log, "Reloaded in", 2)
+        text = wait_for_log(log, "Reloaded in", 2)
         assert reply(server.url) == "v3"
+        print(*(line for line in text.splitlines() if "Reloaded in" in line), sep="\n")  # the timings, with -s
 
 
 def test_ready_block_comes_last_without_start_up_noise(tmp_path: Path) -> None:

@@ -291,8 +291,10 @@ class Command(BaseCommand):
         restart = [api, *workers]
         if str(config.path) in changed:  # beat reads langgraph.json (sweep intervals), not the graphs
             restart.append(beat)
+        checked = time.monotonic()
         output.mute()
         supervisor.restart(restart)
+        restarted = time.monotonic()
         try:
             wait_until_ready(f"{base}/ok", restart, others_ready=workers_ready)
         except RuntimeError as exc:
@@ -300,7 +302,12 @@ class Command(BaseCommand):
             self.stderr.write(f"Reload failed: {exc}\nWaiting for the next change.")
             return
         output.unmute()
-        self.stdout.write(f"Reloaded in {time.monotonic() - started:.1f} s.")
+        now = time.monotonic()
+        output.write(
+            f"reload timings: check {checked - started:.1f} s, stop {restarted - checked:.1f} s, "
+            f"start {now - restarted:.1f} s\n"
+        )
+        self.stdout.write(f"Reloaded in {now - started:.1f} s.")
 
     @staticmethod
     def _display_base(options: dict[str, Any]) -> str:
