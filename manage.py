@@ -12,6 +12,8 @@ def main() -> None:
         # The development server runs without DEBUG (no debug pages: it may listen on 0.0.0.0),
         # so it needs a SECRET_KEY: a fresh one per start, shared by its processes, unless set.
         os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+        # A local server for one developer: API keys are enforced only when API_KEYS is set.
+        os.environ.setdefault("API_KEYS_DISABLED", "true")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from agentplatform.production import api_keys_problem, secret_key_problem
 from apps.core.cors import cors_policy
 from apps.core.env import env_bool, env_float, env_int, env_list, env_str
 from apps.graphs.config import read_http_cors
@@ -23,10 +24,9 @@ DEBUG = env_bool("DEBUG", False)
 # (agentplatform/handler.py), instead of Django's debug page with settings and environment.
 DEBUG_PROPAGATE_EXCEPTIONS = True
 SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+if not DEBUG and (problem := secret_key_problem(SECRET_KEY)):
+    raise ImproperlyConfigured(problem)
+SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if DEBUG else ["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.store",
     "apps.mcp",
     "apps.a2a",
+    "apps.devserver",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     # and every response, errors included, carries the CORS headers.
     "apps.core.cors.UpstreamCorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside the session and CSRF middleware: sees the cookies they set.
+    "apps.core.middleware.SecureCookiesMiddleware",
     # Admin and API-docs assets, served from the installed apps (no collectstatic step).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.BodySizeLimitMiddleware",
@@ -123,8 +126,24 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # API keys (comma-separated). When set, every endpoint but /ok (and the admin,
-# which has its own login) needs one in the x-api-key header.
+# which has its own login) needs one in the x-api-key header. Production refuses to
+# start without them unless API_KEYS_DISABLED=true says the open API is intended.
 API_KEYS = env_list("API_KEYS", [])
+API_KEYS_DISABLED = env_bool("API_KEYS_DISABLED", False)
+if not DEBUG and (problem := api_keys_problem(API_KEYS, API_KEYS_DISABLED)):
+    raise ImproperlyConfigured(problem)
+
+# Session and CSRF cookies (the admin): "auto" marks them Secure when the request came
+# over HTTPS (directly, or through a proxy named by SECURE_PROXY_SSL_HEADER);
+# "true" always, "false" never.
+SECURE_COOKIES = env_str("SECURE_COOKIES", "auto").lower()
+if SECURE_COOKIES not in ("auto", "true", "false"):
+    raise ImproperlyConfigured(f"SECURE_COOKIES must be auto, true or false, got {SECURE_COOKIES!r}")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES == "true"
+# The header a TLS-terminating proxy sets, e.g. X-Forwarded-Proto (only behind a proxy that
+# overwrites it: a client could otherwise claim HTTPS).
+if proxy_header := env_str("SECURE_PROXY_SSL_HEADER", ""):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + proxy_header.upper().replace("-", "_"), "https")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
@@ -181,6 +200,8 @@ REQUEST_THREADS = env_int("REQUEST_THREADS", 8, minimum=1)
 N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)
 # Cost guard: a cron pauses itself after this many failed runs in a row.
 CRON_MAX_CONSECUTIVE_FAILURES = env_int("CRON_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
+# A cron's run history (status, timings, error, output summary) outlives its runs this many days.
+CRON_HISTORY_DAYS = env_int("CRON_HISTORY_DAYS", 30, minimum=1)
 CHECKPOINTER_POOL_SIZE = env_int("CHECKPOINTER_POOL_SIZE", 10, minimum=1)
 # Store (long-term memory): connections per process, and how often beat checks whether a sweep
 # of expired items is due (langgraph.json's store.ttl.sweep_interval_minutes sets the sweep period).
@@ -240,6 +261,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Plus "sweep-thread-ttl", whose period may come from langgraph.json: added by agentplatform/celery.py.
 CELERY_BEAT_SCHEDULE = {
     "sweep-runs": {"task": "runs.sweep", "schedule": SWEEP_INTERVAL_S, "options": {"expires": SWEEP_INTERVAL_S}},
+    "prune-cron-history": {"task": "crons.prune_history", "schedule": 3600.0, "options": {"expires": 3600.0}},
     "sweep-store": {
         "task": "store.sweep",
         "schedule": STORE_SWEEP_CHECK_S,

@@ -24,8 +24,8 @@ import psycopg
 import redis
 from langgraph_sdk import get_client
 
-from apps.core.embedded import embedded_services, free_port
-from bench.servers import BENCH_APP, REPO, stop, wait_ok
+from apps.devserver.embedded import embedded_services, free_port
+from bench.servers import BENCH_APP, BENCH_SECRET_KEY, REPO, stop, wait_ok
 from bench.suite import CONCURRENCY, GRAPH, gather_limited
 
 PG_COUNTERS_SQL = """
@@ -106,7 +106,13 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ops-"))
     try:
         with embedded_services(data_dir) as service_env:
-            env = {**os.environ, **service_env, "DEBUG": "false", "SECRET_KEY": "bench"}
+            env = {
+                **os.environ,
+                **service_env,
+                "DEBUG": "false",
+                "SECRET_KEY": BENCH_SECRET_KEY,
+                "API_KEYS_DISABLED": "true",
+            }
             env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
             measure(env, args, data_dir)
     finally:

@@ -1,6 +1,7 @@
 """Start the servers a benchmark compares: ours (`manage.py dev`) and, if installed, upstream's `langgraph dev`."""
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -12,11 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from apps.core.embedded import free_port
+from apps.devserver.embedded import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_APP = Path(__file__).resolve().parent / "app"
 START_TIMEOUT_S = 120.0
+# Production mode (DEBUG=false) refuses weak or placeholder keys; a fresh one per bench process.
+BENCH_SECRET_KEY = secrets.token_urlsafe(50)
 
 
 def wait_ok(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -51,7 +54,8 @@ def ours(
     port, log = free_port(), data_dir / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env["DEBUG"] = "false"
-    env["SECRET_KEY"] = "bench"
+    env["SECRET_KEY"] = BENCH_SECRET_KEY
+    env["API_KEYS_DISABLED"] = "true"
     env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     argv = [
         sys.executable, "manage.py", "dev", "--port", str(port), "--data-dir", str(data_dir / "data"),

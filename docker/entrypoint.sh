@@ -18,7 +18,13 @@ case "$role" in
     worker) set -- "$PYTHON" -m celery -A agentplatform worker --pool threads --concurrency "$N_JOBS_PER_WORKER" -Q "$RUNS_QUEUE" --loglevel INFO "$@" ;;
     beat) set -- "$PYTHON" -m celery -A agentplatform beat --loglevel INFO "$@" ;;
     prepare) set -- "$PYTHON" manage.py prepare "$@" ;;
-    flower) set -- "$PYTHON" -m celery -A agentplatform flower --port=5555 "$@" ;;
+    flower)
+        # Flower can cancel and inspect tasks: never serve it without a password.
+        case "${FLOWER_BASIC_AUTH:-}" in
+            ?*:?*) ;;
+            *) echo "flower needs FLOWER_BASIC_AUTH=user:password" >&2; exit 64 ;;
+        esac
+        set -- "$PYTHON" -m celery -A agentplatform flower --port=5555 --basic-auth="$FLOWER_BASIC_AUTH" "$@" ;;
     dev) set -- "$PYTHON" manage.py dev --host 0.0.0.0 "$@" ;;
     *) echo "unknown role '$role': use api, worker, beat, prepare, flower or dev" >&2; exit 64 ;;
 esac

@@ -62,3 +62,20 @@ class BodySizeLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         refusal = declared_size_refusal(request.headers.get("content-length"))
         return self.get_response(request) if refusal is None else refusal
+
+
+class SecureCookiesMiddleware:
+    """SECURE_COOKIES=auto: the session and CSRF cookies get `Secure` when the request came over HTTPS."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.auto = settings.SECURE_COOKIES == "auto"
+        self.names = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.auto and response.cookies and request.is_secure():
+            for name in self.names:
+                if name in response.cookies:
+                    response.cookies[name]["secure"] = True
+        return response

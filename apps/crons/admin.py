@@ -1,14 +1,20 @@
+import json
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
-from apps.core.admin_tools import pretty_json
+from apps.core.admin_tools import pretty_json, status_badge
 from apps.crons import services
 from apps.crons.models import Cron
+
+# Rows of run history shown on a cron's page (the search API pages through all of it).
+RECENT_RUNS_SHOWN = 20
 
 
 @admin.register(Cron)
@@ -49,6 +55,7 @@ class CronAdmin(admin.ModelAdmin):
         "next_run_date",
         "last_run_at",
         "periodic_task_link",
+        "recent_runs",
         "created_at",
         "updated_at",
     )
@@ -79,6 +86,32 @@ class CronAdmin(admin.ModelAdmin):
             return "-"
         url = reverse("admin:django_celery_beat_periodictask_change", args=[task.pk])
         return format_html('<a href="{}">{}</a>', url, task.name)
+
+    @admin.display(description="recent runs (history)")
+    def recent_runs(self, cron: Cron) -> str:
+        records = list(cron.history.order_by("-created_at")[:RECENT_RUNS_SHOWN])
+        if not records:
+            return "-"
+        rows = format_html_join(
+            "",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    record.run_id,
+                    status_badge(record.status),
+                    record.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    f"{record.duration_s:.1f} s" if record.duration_s is not None else "-",
+                    (record.error or {}).get("message", "") if isinstance(record.error, dict) else record.error or "",
+                    Truncator(json.dumps(record.output, default=str)).chars(120) if record.output else "",
+                )
+                for record in records
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>run</th><th>status</th><th>created</th><th>duration</th><th>error</th>"
+            "<th>output</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.action(description="Pause selected crons")
     def pause(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
@@ -62,3 +63,53 @@ class Cron(TimestampedModel):
     @property
     def is_stateless(self) -> bool:
         return self.thread_id is None
+
+
+class CronRun(models.Model):
+    """One finished run of a cron, kept after the run (and its temporary thread) is deleted.
+
+    Written when the run ends (apps/crons/history.py), pruned after CRON_HISTORY_DAYS.
+    """
+
+    run_id = models.UUIDField(primary_key=True)
+    cron = models.ForeignKey(Cron, on_delete=models.CASCADE, related_name="history")
+    # No foreign keys: the thread (and even the assistant) may be gone while the record stays.
+    thread_id = models.UUIDField()
+    assistant_id = models.UUIDField()
+    status = models.CharField(max_length=16)
+    metadata = models.JSONField(default=dict, blank=True)
+    multitask_strategy = models.CharField(max_length=16, blank=True, default="")
+    error = models.JSONField(null=True, blank=True)
+    # The final values, summarised: the last message of a messages state, or the values cut to a size.
+    output = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # the cron's recent runs (admin, runs.search(metadata={"cron_id": ...}))
+            models.Index(fields=["cron", "-created_at"], name="cronrun_cron_created"),
+            # the retention sweep
+            models.Index(fields=["created_at"], name="cronrun_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} ({self.status})"
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.ended_at:
+            return (self.ended_at - self.started_at).total_seconds()
+        return None
+
+    # What runs.serializers.run_to_json reads from a Run and a record has no column for.
+    @property
+    def updated_at(self) -> Any:
+        return self.ended_at or self.recorded_at
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return {}  # the input is the cron's payload; not repeated per record

@@ -12,3 +12,10 @@ from apps.crons import services
 @shared_task(name="crons.fire", ignore_result=True)
 def fire(cron_id: str) -> None:
     services.fire_cron(cron_id)
+
+
+@shared_task(name="crons.prune_history", ignore_result=True)
+def prune_history() -> None:
+    from apps.crons.history import prune_history
+
+    prune_history()

@@ -689,9 +689,12 @@ def finish_run(run: Run, outcome: executor.RunOutcome) -> None:
     except RedisError:  # waiters fall back to PostgreSQL once their stream is gone
         logger.warning("could not close the event stream of run %s: Redis unavailable", run.run_id)
     if cron_id := run.metadata.get("cron_id"):
+        from apps.crons.history import record_cron_run
         from apps.crons.services import record_run_outcome
 
         record_run_outcome(cron_id, succeeded=outcome.status == RunStatus.SUCCESS)
+        # Before the temporary thread (and the run with it) is deleted below.
+        record_cron_run(run)
     if recorded:
         webhooks.on_run_finished(run, outcome)
     if run.kwargs.get("temporary"):

@@ -15,7 +15,7 @@ from apps.core.errors import BadRequest, InvalidInput, NotFound
 from apps.core.queries import select_fields
 from apps.core.redis import get_redis
 from apps.core.views import ApiView
-from apps.runs import commands, metrics, protocol, services, sse
+from apps.runs import archive, commands, metrics, protocol, services, sse
 from apps.runs.models import Run
 from apps.runs.serializers import (
     STREAM_MODES,
@@ -320,7 +320,11 @@ class RunSearchView(ApiView):
 
     @extend_schema(request=RunSearchSerializer, responses={200: list}, summary="Search Runs")
     def post(self, request: Request) -> Response:
-        return Response([run_to_json(r) for r in services.search_runs(**self.parse(RunSearchSerializer))])
+        params = self.parse(RunSearchSerializer)
+        limit, offset = params.pop("limit", 10), params.pop("offset", 0)
+        # The first offset + limit live runs, merged with archived ones (a cron's run history).
+        live = [run_to_json(r) for r in services.search_runs(**params, limit=offset + limit, offset=0)]
+        return Response(archive.merge(live, params, limit=limit, offset=offset))
 
 
 class MetricsView(ApiView):

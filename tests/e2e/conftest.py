@@ -8,6 +8,7 @@ DATABASE_URL, and the Redis of REDIS_URL (both provided by the test command).
 import asyncio
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -21,11 +22,52 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from apps.core.embedded import free_port
+from apps.devserver.embedded import free_port
 from tests.conftest import FIXTURE_CONFIG
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_START_TIMEOUT_S = 90.0
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,900",
+)
+
+
+def require_chromium() -> tuple[str, str]:
+    """Paths of Debian's chromium and chromedriver (scripts/test installs both).
+
+    Missing: the test is skipped on a developer machine, and fails under CI=true,
+    where a browser test that cannot run must not pass as a skip."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver")
+    if chromium and chromedriver:
+        return chromium, chromedriver
+    missing = " and ".join(name for name, path in (("chromium", chromium), ("chromedriver", chromedriver)) if not path)
+    reason = f"browser test needs {missing} (Debian: apt-get install chromium chromium-driver; scripts/test does)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def headless_chromium() -> Any:
+    """A Selenium driver on headless Chromium (skips or fails through require_chromium)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, chromedriver = require_chromium()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(chromedriver), options=options)
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
@@ -43,8 +85,11 @@ def admin_connection() -> psycopg.Connection:
 
 
 class LiveServer:
-    def __init__(self, database: str, port: int, log_path: Path, config: Path = FIXTURE_CONFIG) -> None:
+    def __init__(
+        self, database: str, port: int, log_path: Path, config: Path = FIXTURE_CONFIG, reload: bool = False
+    ) -> None:
         self.config = config
+        self.reload = reload
         self.database = database
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -60,6 +105,8 @@ class LiveServer:
             **(extra_env or {}),
         }
         argv = [sys.executable, "manage.py", "dev", "--port", str(self.port), "--config", str(self.config)]
+        if not self.reload:  # no file watcher per test server unless the test is about reload
+            argv.append("--no-reload")
         self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_ready()
@@ -89,12 +136,12 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_server(log_dir: Path, config: Path = FIXTURE_CONFIG, **env: str) -> Iterator[LiveServer]:
+def live_server(log_dir: Path, config: Path = FIXTURE_CONFIG, reload: bool = False, **env: str) -> Iterator[LiveServer]:
     """`manage.py dev` on a free port with a fresh database of its own."""
     database = f"agentplatform_e2e_{uuid.uuid4().hex[:12]}"
     with admin_connection() as conn:
         conn.execute(f'CREATE DATABASE "{database}"')
-    server = LiveServer(database, free_port(), log_dir / f"{database}.log", config)
+    server = LiveServer(database, free_port(), log_dir / f"{database}.log", config, reload)
     try:
         server.start(env)
         yield server

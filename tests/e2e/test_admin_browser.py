@@ -1,46 +1,24 @@
 """A person in a real browser (headless Chromium): log in to the admin, list runs, cancel one."""
 
-import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from langgraph_sdk import get_client
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from tests.conftest import wait_for
-from tests.e2e.conftest import REPO, live_server, run
+from tests.e2e.conftest import REPO, headless_chromium, live_server, require_chromium, run
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 SCREENSHOT = REPO / "test-artifacts" / "admin-runs.png"
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (scripts/test installs them)"
-)
 
-
-def browser() -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,900",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    # Before the server starts: skip (or fail under CI) at once when the browser is missing.
+    require_chromium()
 
 
 async def start_slow_run(url: str) -> tuple[str, str]:
@@ -61,7 +39,7 @@ def test_operator_logs_in_lists_runs_and_cancels_one(tmp_path: Path) -> None:
     credentials = {"DJANGO_SUPERUSER_USERNAME": "operator", "DJANGO_SUPERUSER_PASSWORD": "correct-horse"}
     with live_server(tmp_path, **credentials) as server:
         thread_id, run_id = run(start_slow_run(server.url))
-        driver = browser()
+        driver = headless_chromium()
         try:
             driver.get(f"{server.url}/admin/login/?next=/admin/runs/run/")
             driver.find_element(By.NAME, "username").send_keys("operator")

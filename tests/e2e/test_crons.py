@@ -3,8 +3,10 @@
 import asyncio
 import time
 
+import httpx
 from langgraph_sdk import get_client
 
+from tests.conftest import wait_for
 from tests.e2e.conftest import run
 
 FIRE_DEADLINE_S = 80.0  # a `* * * * *` cron fires at the next minute boundary
@@ -78,3 +80,39 @@ def test_cron_fires_through_beat_and_its_runs_are_found_by_cron_id(url: str) -> 
     succeeded = [r for r in runs if r["status"] == "success"]
     assert succeeded
     assert succeeded[0]["metadata"]["cron_id"] == cron["cron_id"]
+
+
+def test_stateless_cron_runs_are_found_after_their_threads_are_deleted(url: str) -> None:
+    """The seed's walk-through with upstream's default on_run_completed="delete": the history answers."""
+
+    async def main() -> tuple[dict, dict, list[dict], list[dict]]:
+        client = get_client(url=url)
+        ok = await client.crons.create(
+            assistant_id="agent", schedule="* * * * *", input={"messages": [{"role": "user", "content": "tick"}]}
+        )
+        failing = await client.crons.create(assistant_id="failing", schedule="* * * * *", input={})
+        deadline = time.monotonic() + FIRE_DEADLINE_S
+        ok_runs: list[dict] = []
+        failed_runs: list[dict] = []
+        while time.monotonic() < deadline and not (ok_runs and failed_runs):
+            ok_runs = await client.http.post(
+                "/runs/search", json={"metadata": {"cron_id": ok["cron_id"]}, "status": "success"}
+            )
+            failed_runs = await client.http.post(
+                "/runs/search", json={"metadata": {"cron_id": failing["cron_id"]}, "status": "error"}
+            )
+            await asyncio.sleep(1)
+        for cron in (ok, failing):
+            await client.crons.delete(cron["cron_id"])
+        return ok, failing, ok_runs, failed_runs
+
+    ok, failing, ok_runs, failed_runs = run(main())
+    assert ok_runs and failed_runs, "the crons did not fire within a minute"
+    done = ok_runs[0]
+    assert done["metadata"]["cron_id"] == ok["cron_id"]
+    assert done["started_at"] <= done["ended_at"]
+    assert done["output"]["messages"][0]["content"] == "You said: tick"
+    assert failed_runs[0]["error"]["message"] == "boom"
+    # The temporary thread (and the run row with it) is deleted right after the record is
+    # written: only the history remains.
+    wait_for(lambda: httpx.get(f"{url}/threads/{done['thread_id']}").status_code == 404, timeout_s=10)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 
-from apps.core.embedded import free_port, port_is_free
+from apps.devserver.embedded import free_port, port_is_free
 from tests.conftest import FIXTURE_CONFIG, wait_for
 from tests.e2e.conftest import REPO, run
 
@@ -43,9 +43,12 @@ def wait_ready(process: subprocess.Popen, log: Path) -> str:
     raise AssertionError(f"dev did not get ready:\n{log.read_text()[-3000:]}")
 
 
-def stop(process: subprocess.Popen) -> int:
+def stop(process: subprocess.Popen, log: Path | None = None) -> int:
     process.send_signal(signal.SIGTERM)
-    return process.wait(timeout=60)
+    code = process.wait(timeout=60)
+    if code != 0 and log is not None:
+        print(log.read_text(errors="replace")[-4000:])
+    return code
 
 
 def pid_alive(pid: int) -> bool:
@@ -79,7 +82,7 @@ def test_dev_serves_stops_and_keeps_data_across_restarts(tmp_path: Path) -> None
         redis_pid = int((data_dir / "redis" / "redis.pid").read_text())
         postgres_pid = int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
     finally:
-        assert stop(process) == 0
+        assert stop(process, log) == 0
 
     # Every child and both embedded servers are gone (the postmaster may take
     # a few milliseconds to exit after pg_ctl reports it stopped).
@@ -100,7 +103,7 @@ def test_dev_serves_stops_and_keeps_data_across_restarts(tmp_path: Path) -> None
         assert thread["metadata"]["kept"] is True
         assert thread["values"]["messages"][-1]["content"] == "You said: hi"
     finally:
-        assert stop(process) == 0
+        assert stop(process, log) == 0
 
 
 def dev_refusing_to_start(*args: str) -> subprocess.CompletedProcess:
@@ -138,3 +141,104 @@ def test_broken_graph_fails_at_start_up_naming_the_entry(tmp_path: Path, graphs:
     result = dev_refusing_to_start("--port", str(free_port()), "--config", str(config))
     assert result.returncode != 0
     assert message in result.stderr
+
+
+GRAPH_SOURCE = """
+from typing import TypedDict
+
+from langgraph.graph import START, StateGraph
+
+
+class State(TypedDict, total=False):
+    reply: str
+
+
+def answer(state: State) -> State:
+    return {"reply": REPLY}
+
+
+graph = StateGraph(State).add_node("answer", answer).add_edge(START, "answer").compile()
+"""
+
+
+def write_graph(app: Path, body: str) -> None:
+    # Write-then-rename, as editors save: the watcher never sees a half-written file.
+    scratch = app / "graph.py.tmp"
+    scratch.write_text(body)
+    scratch.replace(app / "graph.py")
+
+
+def wait_for_log(log: Path, needle: str, count: int, timeout_s: float = 90.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if text.count(needle) >= count:
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"{needle!r} x{count} not in the log:\n{log.read_text()[-4000:]}")
+
+
+def reply(url: str) -> str:
+    async def ask() -> str:
+        values = await get_client(url=url).runs.wait(None, "echo", input={})
+        return values["reply"]
+
+    return run(ask())
+
+
+def test_dev_reloads_an_edited_graph_and_survives_a_broken_edit(tmp_path: Path) -> None:
+    from tests.e2e.conftest import live_server
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "langgraph.json").write_text(json.dumps({"graphs": {"echo": "./graph.py:graph"}}))
+    write_graph(app, 'REPLY = "v1"\n' + GRAPH_SOURCE)
+    with live_server(tmp_path, config=app / "langgraph.json", reload=True) as server:
+        log = server.log_path
+        ready = wait_for_log(log, "Ready!", 1)
+        assert f"- Reload: on, watching {app}" in ready
+        assert reply(server.url) == "v1"
+
+        write_graph(app, 'REPLY = "v2"\n' + GRAPH_SOURCE)
+        wait_for_log(log, "Reloaded in", 1)
+        assert reply(server.url) == "v2"
+
+        # A broken save: the error is printed, and the server stays up for the next save.
+        write_graph(app, 'REPLY = "v3"\n' + GRAPH_SOURCE + "\ndef broken(:\n")
+        text = wait_for_log(log, "Reload failed", 1)
+        assert "SyntaxError" in text
+        assert "waiting for the next change" in text
+        time.sleep(1)
+        assert server.process.poll() is None
+        assert httpx.get(f"{server.url}/ok").status_code == 200
+
+        # The next good save is picked up.
+        write_graph(app, 'REPLY = "v3"\n' + GRAPH_SOURCE)
+        text = wait_for_log(log, "Reloaded in", 2)
+        assert reply(server.url) == "v3"
+        print(*(line for line in text.splitlines() if "Reloaded in" in line), sep="\n")  # the timings, with -s
+
+
+def test_ready_block_comes_last_without_start_up_noise(tmp_path: Path) -> None:
+    from tests.e2e.conftest import live_server
+
+    with live_server(tmp_path) as server:
+        text = wait_for_log(server.log_path, "Ready!", 1)
+        time.sleep(2)  # anything printed late would follow the block
+        text = server.log_path.read_text(errors="replace")
+    ready_at = text.index("Ready!")
+    before, block = text[:ready_at], text[ready_at:]
+    url = server.url
+    for line in (
+        f"- API: {url}",
+        f"- Docs: {url}/docs",
+        f"- Admin: {url}/admin/",
+        f"- LangGraph Studio: https://smith.langchain.com/studio/?baseUrl={url}",
+        f"- Agent Chat UI: https://agentchat.vercel.app (Deployment URL: {url}",
+    ):
+        assert line in block
+    # Celery's banners, its beat greeting and library warnings stay in the data folder's log.
+    for noise in ("-------------- ", "celery beat v", "Warning", "[queues]"):
+        assert noise not in text
+    assert block.rstrip().endswith("dev.log")
+    assert "Stopping..." not in before

