@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.core.admin_tools import EstimatedCountPaginator, MetadataSearchMixin, pretty_json, status_badge
+from apps.console.admin_tools import EstimatedCountPaginator, MetadataSearchMixin, pretty_json, status_badge
 from apps.runs import services
 from apps.runs.models import IN_FLIGHT_STATUSES, Run, RunStatus
 from apps.threads.services import get_thread_state

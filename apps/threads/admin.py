@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.core.admin_tools import EstimatedCountPaginator, MetadataSearchMixin, pretty_json, status_badge
+from apps.console.admin_tools import EstimatedCountPaginator, MetadataSearchMixin, pretty_json, status_badge
 from apps.threads import services
 from apps.threads.models import Thread
 
