@@ -13,6 +13,7 @@ import shutil
 from typing import Any
 
 import graphviz
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 START, END = "__start__", "__end__"
@@ -87,7 +88,8 @@ def _node_attrs(node_id: str, name: str, before: list[str], after: list[str]) ->
         return {"label": "start", "shape": "oval", "style": "filled", "fillcolor": "#ffffff", "color": "#8c959f"}
     if node_id == END:
         return {"label": "end", "shape": "oval", "style": "filled", "fillcolor": "#bfb6fc", "color": "#8c959f"}
-    paused_before, paused_after = node_id in before or name in before, node_id in after or name in after
+    paused_before = "*" in before or node_id in before or name in before  # "*": every node
+    paused_after = "*" in after or node_id in after or name in after
     if not (paused_before or paused_after):
         return {"label": name}
     marks = [m for m, on in (("interrupt before", paused_before), ("interrupt after", paused_after)) if on]
@@ -105,3 +107,33 @@ def render_svg(dot: graphviz.Digraph) -> SafeString:
         raise DiagramUnavailable(str(exc)) from exc
     # Graphviz escapes every label it writes; only the prolog before <svg> goes.
     return mark_safe(re.sub(r"^.*?(?=<svg)", "", svg, flags=re.S))
+
+
+def assistant_diagram(assistant: Any) -> SafeString:
+    """The assistant's graph as inline SVG (subgraphs expanded), or as Mermaid text when it cannot be drawn."""
+    from apps.assistants.services import built_graph
+
+    try:
+        compiled = built_graph(assistant)
+        drawable = compiled.get_graph(xray=True)
+    except Exception as exc:  # user code that fails to build must not break the admin page
+        return format_html('<p class="errornote">The graph could not be built: {}</p>', f"{type(exc).__name__}: {exc}")
+    dot = graph_dot(
+        drawable,
+        interrupt_before=_interrupt_nodes(compiled.interrupt_before_nodes),
+        interrupt_after=_interrupt_nodes(compiled.interrupt_after_nodes),
+    )
+    try:
+        svg = render_svg(dot)
+    except DiagramUnavailable as exc:
+        return format_html('<p class="help">{}</p><pre>{}</pre>', str(exc), drawable.draw_mermaid())
+    return format_html(
+        '<div class="console-diagram">{}</div><p class="help">{}</p>',
+        svg,
+        "Dashed arrow: conditional edge. Purple node: the graph interrupts there. "
+        "Dashed box: a subgraph, drawn expanded.",
+    )
+
+
+def _interrupt_nodes(nodes: Any) -> list[str]:
+    return list(nodes) if nodes else []  # LangGraph's "*" (every node) becomes ["*"]

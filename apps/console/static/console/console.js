@@ -6,6 +6,7 @@
 document.addEventListener("click", (event) => {
   const button = event.target.closest(".copy-id");
   if (!button) return;
+  event.preventDefault();
   const text = button.dataset.copy;
   const done = () => {
     button.textContent = "✓";
