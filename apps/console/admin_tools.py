@@ -5,8 +5,10 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db import connection
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 ESTIMATE_ABOVE_ROWS = 10_000
 
@@ -30,6 +32,12 @@ def pretty_json(value: Any) -> str:
 
 
 SHORT_ID_CHARS = 8
+# Two overlapping sheets: the usual "copy" icon, inline so it needs no font and no file.
+COPY_ICON = mark_safe(
+    '<svg viewBox="0 0 16 16" aria-hidden="true"><rect x="5" y="5" width="9" height="9" rx="1.5" fill="none" '
+    'stroke="currentColor" stroke-width="1.5"/><path d="M3 11V3.5A1.5 1.5 0 0 1 4.5 2H11" fill="none" '
+    'stroke="currentColor" stroke-width="1.5"/></svg>'
+)
 
 
 def short_id(value: Any, url: str | None = None) -> str:
@@ -43,11 +51,21 @@ def short_id(value: Any, url: str | None = None) -> str:
         text = format_html('<a href="{}">{}</a>', url, text)
     return format_html(
         '<span class="id-cell">{}<button type="button" class="copy-id" data-copy="{}" title="Copy {}" '
-        'aria-label="Copy id">⧉</button></span>',
+        'aria-label="Copy id">{}</button></span>',
         text,
         full,
         full,
+        COPY_ICON,
     )
+
+
+def compact_time(moment: Any) -> str:
+    """A list cell's time: ISO-like and short (no wrapping at 1280 px), the full value on hover."""
+    if moment is None:
+        return "-"
+    local = timezone.localtime(moment)
+    stamp = local.isoformat()
+    return format_html('<time datetime="{}" title="{}">{}</time>', stamp, stamp, local.strftime("%Y-%m-%d %H:%M:%S"))
 
 
 class ConsoleMedia:

@@ -6,6 +6,7 @@ without JavaScript, and prints.
 """
 
 import datetime
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -49,7 +50,14 @@ COMMON = {
     "spacing": 8,
     "truncate_legend": -1,
     "truncate_label": -1,
+    "max_scale": 6,  # a few readable guide lines rather than one per 0.1
 }
+
+
+def count_axis(largest: float, ticks: int = 5) -> list[int]:
+    """Whole-number value labels (counts of runs), about `ticks` of them."""
+    step = max(1, math.ceil(largest / ticks))
+    return list(range(0, int(largest) + step + 1, step))
 
 
 def render(chart: pygal.graph.graph.Graph) -> SafeString:
@@ -132,6 +140,7 @@ def errors_by_graph(title: str, errors: dict[str, int]) -> SafeString:
         # pygal draws the first label at the bottom: reverse so the worst graph is on top.
         names = list(errors)[::-1]
         chart.x_labels = names
+        chart.y_labels = count_axis(max(errors.values()))
         chart.add("errors", [errors[name] for name in names])
     return render(chart)
 
@@ -148,6 +157,7 @@ def queue(title: str, bars: dict[str, int | None]) -> SafeString:
     )
     names = list(bars)[::-1]
     chart.x_labels = names
+    chart.y_labels = count_axis(max([v or 0 for v in bars.values()] + [1]))
     chart.add("now", [bars[name] for name in names])
     return render(chart)
 
@@ -162,7 +172,7 @@ class Step:
     error: str | None = None
 
 
-def timeline(title: str, steps: list[Step], *, width: int = 720) -> SafeString:
+def timeline(title: str, steps: list[Step], *, x_title: str = "seconds from start", width: int = 720) -> SafeString:
     """A Gantt-like timeline: one bar per step, placed at its start, as long as it took.
 
     Drawn as pygal stacked horizontal bars whose first, invisible segment is the
@@ -172,7 +182,7 @@ def timeline(title: str, steps: list[Step], *, width: int = 720) -> SafeString:
         title=title,
         style=_style(["transparent", STEP_COLOR, ERROR_COLOR]),
         show_legend=False,
-        x_title="seconds from start",
+        x_title=x_title,
         value_formatter=_seconds_axis,
         no_data_text="No steps recorded",
         **{**COMMON, "width": width, "height": max(140, 70 + 26 * len(steps))},

@@ -52,7 +52,7 @@ def thread_timeline(thread_id: Any) -> SafeString:
     bars = [
         charts.Step(f"{row.started_at:%H:%M:%S} {row.node}", 0.0, row.duration_s or 0.0, row.error) for row in steps
     ]
-    chart = charts.timeline(f"Time spent per step (latest {HISTORY_LIMIT} checkpoints)", bars)
+    chart = charts.timeline(f"Time spent per step (latest {HISTORY_LIMIT} checkpoints)", bars, x_title="seconds")
     return render_to_string("admin/console/steps.html", {"chart": chart, "steps": steps, "origin": None})
 
 

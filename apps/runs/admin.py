@@ -11,6 +11,7 @@ from apps.console.admin_tools import (
     ConsoleMedia,
     EstimatedCountPaginator,
     MetadataSearchMixin,
+    compact_time,
     pretty_json,
     short_id,
     status_badge,
@@ -22,7 +23,7 @@ from apps.threads.services import get_thread_state
 
 @admin.register(Run)
 class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
-    list_display = ("short_run_id", "status_badge", "thread_link", "graph", "attempt", "duration", "created_at")
+    list_display = ("short_run_id", "status_badge", "thread_link", "graph", "attempt", "duration", "created")
     list_display_links = None  # the short id links itself, beside its copy button
     list_filter = ("status", "assistant__graph_id", ("created_at", admin.DateFieldListFilter), "multitask_strategy")
     search_fields = ("=run_id", "=thread__thread_id")
@@ -34,11 +35,12 @@ class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
     actions = ["cancel_interrupt", "cancel_rollback", "rerun"]
     fieldsets = (
         (None, {"fields": ("run_id", "status_badge", "thread_link", "assistant", "multitask_strategy", "attempt")}),
+        ("Steps", {"fields": ("steps_timeline",)}),
+        ("Outcome", {"fields": ("error_json", "traceback_text")}),
+        ("Stream events", {"fields": ("stream_events",)}),
         ("Timings", {"fields": ("created_at", "started_at", "ended_at", "duration", "lease_expires_at")}),
         ("Request", {"fields": ("input_json", "config_json", "metadata_json", "kwargs_json")}),
-        ("Steps", {"fields": ("steps_timeline",)}),
-        ("Stream events", {"fields": ("stream_events",)}),
-        ("Outcome", {"fields": ("error_json", "traceback_text", "thread_state")}),
+        ("Thread", {"fields": ("thread_state",)}),
     )
     Media = ConsoleMedia
     readonly_fields = (
@@ -89,6 +91,10 @@ class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
     @admin.display(description="graph", ordering="assistant__graph_id")
     def graph(self, run: Run) -> str:
         return run.assistant.graph_id
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, run: Run) -> str:
+        return compact_time(run.created_at)
 
     @admin.display(description="duration")
     def duration(self, run: Run) -> str:

@@ -9,8 +9,8 @@ document.addEventListener("click", (event) => {
   event.preventDefault();
   const text = button.dataset.copy;
   const done = () => {
-    button.textContent = "✓";
-    setTimeout(() => { button.textContent = "⧉"; }, 1200);
+    button.classList.add("copied");
+    setTimeout(() => { button.classList.remove("copied"); }, 1200);
   };
   if (navigator.clipboard && window.isSecureContext) {
     navigator.clipboard.writeText(text).then(done);
