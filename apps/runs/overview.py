@@ -26,6 +26,23 @@ DAY_BUCKET_S = 15 * 60
 PENDING_COUNT_CAP = 10_000
 
 
+RUNS_TABLE = Run._meta.db_table
+# Runs created per minute and status (index run_created_status: an index-only range scan).
+CREATED_SQL = f"""
+    SELECT to_timestamp(floor(extract(epoch FROM created_at) / 60) * 60) AS minute, status, count(*)
+    FROM {RUNS_TABLE} WHERE created_at >= %s GROUP BY 1, 2
+"""
+# p50 / p95 duration per bucket of the runs that ended in it (index run_ended_started: index-only).
+DURATIONS_SQL = f"""
+    SELECT to_timestamp(floor(extract(epoch FROM ended_at) / %s) * %s) AS bucket,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at)),
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at))
+    FROM {RUNS_TABLE}
+    WHERE ended_at >= %s AND started_at IS NOT NULL
+    GROUP BY 1
+"""
+
+
 @dataclass
 class Overview:
     now: datetime.datetime
@@ -60,13 +77,9 @@ def bucket_starts(now: datetime.datetime, window: datetime.timedelta, width_s: i
 
 def runs_created(since: datetime.datetime) -> dict[datetime.datetime, dict[str, int]]:
     """Runs created per minute and status since `since` (index run_created_status, index-only)."""
-    sql = f"""
-        SELECT to_timestamp(floor(extract(epoch FROM created_at) / 60) * 60) AS minute, status, count(*)
-        FROM {Run._meta.db_table} WHERE created_at >= %s GROUP BY 1, 2
-    """
     per_minute: dict[datetime.datetime, dict[str, int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [since])
+        cursor.execute(CREATED_SQL, [since])
         for minute, status, n in cursor.fetchall():
             per_minute.setdefault(minute, {})[status] = n
     return per_minute
@@ -74,16 +87,8 @@ def runs_created(since: datetime.datetime) -> dict[datetime.datetime, dict[str, 
 
 def run_durations(since: datetime.datetime, width_s: int) -> dict[datetime.datetime, tuple[float, float]]:
     """p50 and p95 run duration per bucket of runs that ended since `since` (index run_ended_started)."""
-    sql = f"""
-        SELECT to_timestamp(floor(extract(epoch FROM ended_at) / %s) * %s) AS bucket,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at)),
-               percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at))
-        FROM {Run._meta.db_table}
-        WHERE ended_at >= %s AND started_at IS NOT NULL
-        GROUP BY 1
-    """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [width_s, width_s, since])
+        cursor.execute(DURATIONS_SQL, [width_s, width_s, since])
         return {bucket: (float(p50), float(p95)) for bucket, p50, p95 in cursor.fetchall()}
 
 
