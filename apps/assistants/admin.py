@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from apps.assistants.models import Assistant, AssistantVersion
-from apps.console.admin_tools import ConsoleMedia, compact_time, short_id
+from apps.console.admin_tools import CompactTimesMixin, ConsoleMedia, short_id
 from apps.console.diagram import assistant_diagram
 
 
@@ -16,7 +16,7 @@ class AssistantVersionInline(admin.TabularInline):
 
 
 @admin.register(Assistant)
-class AssistantAdmin(admin.ModelAdmin):
+class AssistantAdmin(CompactTimesMixin, admin.ModelAdmin):
     list_display = ("short_assistant_id", "name", "graph_id", "version", "created", "updated")
     list_filter = ("graph_id",)
     search_fields = ("assistant_id", "name", "graph_id")
@@ -34,14 +34,6 @@ class AssistantAdmin(admin.ModelAdmin):
     @admin.display(description="assistant id", ordering="assistant_id")
     def short_assistant_id(self, assistant: Assistant) -> str:
         return short_id(assistant.pk, reverse("admin:assistants_assistant_change", args=[assistant.pk]))
-
-    @admin.display(description="created", ordering="created_at")
-    def created(self, assistant: Assistant) -> str:
-        return compact_time(assistant.created_at)
-
-    @admin.display(description="updated", ordering="updated_at")
-    def updated(self, assistant: Assistant) -> str:
-        return compact_time(assistant.updated_at)
 
     @admin.display(description="graph")
     def graph_diagram(self, assistant: Assistant) -> str:

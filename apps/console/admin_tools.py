@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
 from django.utils import timezone
@@ -66,6 +67,18 @@ def compact_time(moment: Any) -> str:
     local = timezone.localtime(moment)
     stamp = local.isoformat()
     return format_html('<time datetime="{}" title="{}">{}</time>', stamp, stamp, local.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+class CompactTimesMixin:
+    """`created` and `updated` list columns in the compact form, sortable by their fields."""
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: Any) -> str:
+        return compact_time(obj.created_at)
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, obj: Any) -> str:
+        return compact_time(obj.updated_at)
 
 
 class ConsoleMedia:

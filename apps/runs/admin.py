@@ -8,10 +8,10 @@ from django.utils.html import format_html
 
 from apps.console import pages
 from apps.console.admin_tools import (
+    CompactTimesMixin,
     ConsoleMedia,
     EstimatedCountPaginator,
     MetadataSearchMixin,
-    compact_time,
     pretty_json,
     short_id,
     status_badge,
@@ -22,7 +22,7 @@ from apps.threads.services import get_thread_state
 
 
 @admin.register(Run)
-class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
+class RunAdmin(CompactTimesMixin, MetadataSearchMixin, admin.ModelAdmin):
     list_display = ("short_run_id", "status_badge", "thread_link", "graph", "attempt", "duration", "created")
     list_display_links = None  # the short id links itself, beside its copy button
     list_filter = ("status", "assistant__graph_id", ("created_at", admin.DateFieldListFilter), "multitask_strategy")
@@ -91,10 +91,6 @@ class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
     @admin.display(description="graph", ordering="assistant__graph_id")
     def graph(self, run: Run) -> str:
         return run.assistant.graph_id
-
-    @admin.display(description="created", ordering="created_at")
-    def created(self, run: Run) -> str:
-        return compact_time(run.created_at)
 
     @admin.display(description="duration")
     def duration(self, run: Run) -> str:

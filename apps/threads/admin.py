@@ -5,10 +5,10 @@ from django.urls import reverse
 
 from apps.console import pages
 from apps.console.admin_tools import (
+    CompactTimesMixin,
     ConsoleMedia,
     EstimatedCountPaginator,
     MetadataSearchMixin,
-    compact_time,
     pretty_json,
     short_id,
     status_badge,
@@ -18,7 +18,7 @@ from apps.threads.models import Thread
 
 
 @admin.register(Thread)
-class ThreadAdmin(MetadataSearchMixin, admin.ModelAdmin):
+class ThreadAdmin(CompactTimesMixin, MetadataSearchMixin, admin.ModelAdmin):
     list_display = ("short_thread_id", "status_badge", "graph", "created", "updated")
     list_display_links = None  # the short id links itself, beside its copy button
     list_filter = ("status", ("created_at", admin.DateFieldListFilter))
@@ -59,14 +59,6 @@ class ThreadAdmin(MetadataSearchMixin, admin.ModelAdmin):
     @admin.display(description="thread id", ordering="thread_id")
     def short_thread_id(self, thread: Thread) -> str:
         return short_id(thread.pk, reverse("admin:threads_thread_change", args=[thread.pk]))
-
-    @admin.display(description="created", ordering="created_at")
-    def created(self, thread: Thread) -> str:
-        return compact_time(thread.created_at)
-
-    @admin.display(description="updated", ordering="updated_at")
-    def updated(self, thread: Thread) -> str:
-        return compact_time(thread.updated_at)
 
     @admin.display(description="transcript and state")
     def conversation(self, thread: Thread) -> str:

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django_celery_beat.models import PeriodicTask
 
@@ -18,14 +17,6 @@ from tests.integration.helpers import create_and_execute
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HELLO = {"messages": [{"role": "user", "content": "hello"}]}
-
-
-@pytest.fixture
-def staff(assistants) -> Client:
-    get_user_model().objects.create_superuser("ops", "", "pw")
-    client = Client()
-    client.login(username="ops", password="pw")
-    return client
 
 
 def act(client: Client, path: str, action: str, ids: list) -> None:

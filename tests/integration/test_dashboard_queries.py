@@ -5,7 +5,6 @@ import datetime
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,14 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # Session and user (2), runs created per minute (1), durations over the hour and the day (2),
 # errors by graph (1), oldest pending run (1), capped pending count (1), running count (1).
 DASHBOARD_QUERY_BUDGET = 9
-
-
-@pytest.fixture
-def staff(assistants) -> Client:
-    get_user_model().objects.create_superuser("ops", "", "pw")
-    client = Client()
-    client.login(username="ops", password="pw")
-    return client
 
 
 def add_runs(assistants: dict, count: int) -> None:
