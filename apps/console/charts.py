@@ -27,9 +27,10 @@ def _style(colors: Iterable[str]) -> Style:
     return Style(
         background="transparent",
         plot_background="transparent",
-        foreground="#444",
-        foreground_strong="#222",
-        foreground_subtle="#e5e5e5",
+        # The admin's own colour variables (so dark mode reads), with light-theme fallbacks.
+        foreground="var(--body-quiet-color, #444)",
+        foreground_strong="var(--body-fg, #222)",
+        foreground_subtle="var(--hairline-color, #e5e5e5)",
         opacity="0.9",
         opacity_hover="1",
         colors=tuple(colors),
@@ -109,7 +110,7 @@ def runs_per_minute(
 
 
 def durations(title: str, buckets: list[datetime.datetime], points: dict, label_every: int) -> SafeString:
-    """Lines: p50 and p95 run duration per bucket (gaps where no run ended)."""
+    """Lines: p50 and p95 run duration per bucket (buckets where no run ended are skipped)."""
     chart = pygal.Line(
         title=title,
         style=_style(["#0969da", "#bc4c00"]),
@@ -118,7 +119,8 @@ def durations(title: str, buckets: list[datetime.datetime], points: dict, label_
         show_minor_x_labels=False,
         legend_at_bottom=True,
         legend_at_bottom_columns=2,
-        allow_interruptions=True,
+        allow_interruptions=False,  # buckets with no finished run are skipped, the line joins its neighbours
+        include_x_axis=True,  # durations from 0: a flat line near 400 ms must not look like a spike
         dots_size=2,
         y_title="seconds",
         no_data_text="No finished runs",

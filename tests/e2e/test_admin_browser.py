@@ -219,8 +219,9 @@ def test_operator_sees_charts_graph_conversation_and_run_timeline(tmp_path: Path
             assert cell.text == made["failed_run_id"][:8]
             assert fits_the_screen(driver)
             screenshot(driver, "admin-runs-list.png")
-            driver.get(f"{server.url}/admin/threads/thread/")
-            assert fits_the_screen(driver)
+            for listing in ("threads/thread", "assistants/assistant"):
+                driver.get(f"{server.url}/admin/{listing}/")
+                assert fits_the_screen(driver), listing
             run(get_client(url=server.url).runs.cancel(slow_thread, slow_run))
         finally:
             driver.quit()
