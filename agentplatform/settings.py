@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "apps.core",
+    "apps.console",
     "apps.graphs",
     "apps.assistants",
     "apps.threads",

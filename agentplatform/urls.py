@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from apps.core.admin_views import dashboard
 from apps.core.handlers import not_found
 from apps.core.views import InfoView, OkView
 from apps.runs.views import MetricsView
@@ -13,7 +12,7 @@ urlpatterns = [
     path("metrics", MetricsView.as_view()),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
-    path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
+    path("", include("apps.console.urls")),  # the dashboard, before the admin's catch-all
     path("admin/", admin.site.urls),
     path("", include("apps.mcp.urls")),
     path("", include("apps.a2a.urls")),

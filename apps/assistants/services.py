@@ -204,25 +204,26 @@ def ensure_default_assistants(registry: GraphRegistry | None = None) -> list[Ass
 
 def graph_for(assistant: Assistant, xray: bool | int = False) -> dict[str, Any]:
     """The drawable graph (nodes, edges) of an assistant's graph."""
-    graph = _built_graph(assistant)
+    graph = built_graph(assistant)
     try:
         return graph.get_graph(xray=xray).to_json()
     except Exception as exc:  # a graph that cannot be drawn is the graph's problem, not a 500
         raise InvalidInput(f"Graph '{assistant.graph_id}' cannot be drawn: {exc}") from exc
 
 
-def _built_graph(assistant: Assistant) -> Any:
+def built_graph(assistant: Assistant) -> Any:
+    """The assistant's compiled graph, built with its configuration (factories see it)."""
     loaded = get_registry().get(assistant.graph_id)
     return loaded.build_sync({"configurable": assistant.config.get("configurable", {})})
 
 
 def schemas_for(assistant: Assistant) -> dict[str, Any]:
-    return {"graph_id": assistant.graph_id, **_graph_schemas(_built_graph(assistant))}
+    return {"graph_id": assistant.graph_id, **_graph_schemas(built_graph(assistant))}
 
 
 def subgraphs_for(assistant: Assistant, namespace: str | None = None, recurse: bool = False) -> dict[str, Any]:
     """The schemas of the graph's subgraphs, by namespace (`parent|child` when recursing)."""
-    graph = _built_graph(assistant)
+    graph = built_graph(assistant)
     return {ns: _graph_schemas(subgraph) for ns, subgraph in graph.get_subgraphs(namespace=namespace, recurse=recurse)}
 
 

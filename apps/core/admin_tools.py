@@ -1,68 +1,9 @@
-"""Shared admin helpers: readable JSON, status badges, and a paginator that does not COUNT huge tables."""
+"""Moved to apps.console.admin_tools (issue 18: core keeps shared bits only).
 
-import json
-from typing import Any
+Kept for apps/crons/admin.py alone, which another branch is editing; delete
+this file once that import points at apps.console.admin_tools.
+"""
 
-from django.core.paginator import Paginator
-from django.db import connection
-from django.utils.functional import cached_property
-from django.utils.html import format_html
+from apps.console.admin_tools import pretty_json
 
-ESTIMATE_ABOVE_ROWS = 10_000
-
-STATUS_COLORS = {
-    "pending": "#6e7781",
-    "running": "#0969da",
-    "busy": "#0969da",
-    "success": "#1a7f37",
-    "idle": "#1a7f37",
-    "error": "#cf222e",
-    "timeout": "#9a6700",
-    "interrupted": "#8250df",
-}
-
-
-def pretty_json(value: Any) -> str:
-    return format_html(
-        '<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>',
-        json.dumps(value, indent=2, sort_keys=True, default=str),
-    )
-
-
-def status_badge(status: str) -> str:
-    color = STATUS_COLORS.get(status, "#6e7781")
-    return format_html(
-        '<span style="background:{};color:#fff;padding:2px 8px;border-radius:10px;font-weight:600">{}</span>',
-        color,
-        status,
-    )
-
-
-class EstimatedCountPaginator(Paginator):
-    """Unfiltered changelists of big tables use PostgreSQL's row estimate instead of COUNT(*)."""
-
-    @cached_property
-    def count(self) -> int:
-        queryset = self.object_list
-        if not queryset.query.where:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [queryset.model._meta.db_table]
-                )
-                row = cursor.fetchone()
-            if row and row[0] > ESTIMATE_ABOVE_ROWS:
-                return int(row[0])
-        return super().count
-
-
-class MetadataSearchMixin:
-    """Admin search: an exact id, or `key=value` matching the metadata column."""
-
-    def get_search_results(self, request: Any, queryset: Any, search_term: str) -> tuple[Any, bool]:
-        if "=" in search_term:
-            key, _, value = search_term.partition("=")
-            return queryset.filter(metadata__contains={key.strip(): value.strip()}), False
-        try:
-            return super().get_search_results(request, queryset, search_term)
-        except Exception:  # not a UUID: nothing matches
-            return queryset.none(), False
+__all__ = ["pretty_json"]

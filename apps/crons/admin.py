@@ -9,7 +9,7 @@ from django.utils.text import Truncator
 from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
-from apps.core.admin_tools import pretty_json, status_badge
+from apps.console.admin_tools import pretty_json, status_badge
 from apps.crons import services
 from apps.crons.models import Cron
 

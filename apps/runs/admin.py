@@ -6,15 +6,25 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.core.admin_tools import EstimatedCountPaginator, MetadataSearchMixin, pretty_json, status_badge
+from apps.console import pages
+from apps.console.admin_tools import (
+    CompactTimesMixin,
+    ConsoleMedia,
+    EstimatedCountPaginator,
+    MetadataSearchMixin,
+    pretty_json,
+    short_id,
+    status_badge,
+)
 from apps.runs import services
 from apps.runs.models import IN_FLIGHT_STATUSES, Run, RunStatus
 from apps.threads.services import get_thread_state
 
 
 @admin.register(Run)
-class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
-    list_display = ("run_id", "status_badge", "thread_link", "graph", "attempt", "duration", "created_at", "updated_at")
+class RunAdmin(CompactTimesMixin, MetadataSearchMixin, admin.ModelAdmin):
+    list_display = ("short_run_id", "status_badge", "thread_link", "graph", "attempt", "duration", "created")
+    list_display_links = None  # the short id links itself, beside its copy button
     list_filter = ("status", "assistant__graph_id", ("created_at", admin.DateFieldListFilter), "multitask_strategy")
     search_fields = ("=run_id", "=thread__thread_id")
     search_help_text = "A run or thread id, or key=value to match run metadata."
@@ -25,10 +35,14 @@ class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
     actions = ["cancel_interrupt", "cancel_rollback", "rerun"]
     fieldsets = (
         (None, {"fields": ("run_id", "status_badge", "thread_link", "assistant", "multitask_strategy", "attempt")}),
+        ("Steps", {"fields": ("steps_timeline",)}),
+        ("Outcome", {"fields": ("error_json", "traceback_text")}),
+        ("Stream events", {"fields": ("stream_events",)}),
         ("Timings", {"fields": ("created_at", "started_at", "ended_at", "duration", "lease_expires_at")}),
         ("Request", {"fields": ("input_json", "config_json", "metadata_json", "kwargs_json")}),
-        ("Outcome", {"fields": ("error_json", "traceback_text", "thread_state", "stream_events")}),
+        ("Thread", {"fields": ("thread_state",)}),
     )
+    Media = ConsoleMedia
     readonly_fields = (
         "run_id",
         "status_badge",
@@ -49,6 +63,7 @@ class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
         "traceback_text",
         "thread_state",
         "stream_events",
+        "steps_timeline",
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -61,10 +76,17 @@ class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
     def status_badge(self, run: Run) -> str:
         return status_badge(run.status)
 
+    @admin.display(description="run id", ordering="run_id")
+    def short_run_id(self, run: Run) -> str:
+        return short_id(run.pk, reverse("admin:runs_run_change", args=[run.pk]))
+
     @admin.display(description="thread")
     def thread_link(self, run: Run) -> str:
-        url = reverse("admin:threads_thread_change", args=[run.thread_id])
-        return format_html('<a href="{}">{}</a>', url, run.thread_id)
+        return short_id(run.thread_id, reverse("admin:threads_thread_change", args=[run.thread_id]))
+
+    @admin.display(description="timeline")
+    def steps_timeline(self, run: Run) -> str:
+        return pages.run_timeline(run)
 
     @admin.display(description="graph", ordering="assistant__graph_id")
     def graph(self, run: Run) -> str:
@@ -105,13 +127,9 @@ class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
         except Exception as exc:  # a deleted thread or an unloadable graph must not break the page
             return f"unavailable: {exc}"
 
-    @admin.display(description="stream events (kept for RUN_STREAM_TTL_S)")
+    @admin.display(description="events (kept for RUN_STREAM_TTL_S)")
     def stream_events(self, run: Run) -> str:
-        try:
-            events = services.recent_events(run.run_id)
-        except Exception as exc:
-            return f"unavailable: {exc}"
-        return pretty_json(events) if events else "none kept"
+        return pages.run_events(run)
 
     def _cancel(self, request: HttpRequest, queryset: QuerySet, action: str) -> None:
         in_flight = list(queryset.filter(status__in=IN_FLIGHT_STATUSES))

@@ -3,7 +3,7 @@ import json
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apps.core.admin_tools import pretty_json
+from apps.console.admin_tools import pretty_json
 from apps.store.models import StoreItem
 
 VALUE_PREVIEW_CHARS = 120

@@ -1,6 +1,8 @@
 """Integration tests: real PostgreSQL and Redis, services called in-process."""
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
 
 from apps.assistants.services import ensure_default_assistants
 from apps.graphs.checkpointer import reset_checkpointers
@@ -13,6 +15,15 @@ def assistants(transactional_db: None) -> dict[str, object]:
     """Default assistants for the fixture app's graphs, by graph id."""
     reset_registry()
     return {a.graph_id: a for a in ensure_default_assistants()}
+
+
+@pytest.fixture
+def staff(assistants: dict) -> Client:
+    """A logged-in superuser's client for the admin pages."""
+    get_user_model().objects.create_superuser("ops", "", "pw")
+    client = Client()
+    client.login(username="ops", password="pw")
+    return client
 
 
 @pytest.fixture(autouse=True)

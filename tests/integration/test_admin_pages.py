@@ -1,7 +1,8 @@
 """The admin lists, opens and acts on assistants, threads, runs and crons, through the services."""
 
+import re
+
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django_celery_beat.models import PeriodicTask
 
@@ -16,14 +17,6 @@ from tests.integration.helpers import create_and_execute
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HELLO = {"messages": [{"role": "user", "content": "hello"}]}
-
-
-@pytest.fixture
-def staff(assistants) -> Client:
-    get_user_model().objects.create_superuser("ops", "", "pw")
-    client = Client()
-    client.login(username="ops", password="pw")
-    return client
 
 
 def act(client: Client, path: str, action: str, ids: list) -> None:
@@ -164,3 +157,77 @@ def test_store_items_are_listed_read_only(staff: Client) -> None:
     assert detail.status_code == 200 and b"&quot;food&quot;: &quot;pizza&quot;" in detail.content
     assert staff.post(f"/admin/store/storeitem/{item_id}/delete/", {"post": "yes"}).status_code == 403
     assert store_services.get_item(("admin-view", "alice"), "favourite") is not None
+
+
+TOOL_CONVERSATION = [
+    {"type": "human", "content": "weather in Paris?"},
+    {"type": "ai", "content": "", "tool_calls": [{"name": "weather_lookup", "args": {"city": "Paris"}, "id": "c1"}]},
+    {"type": "tool", "content": "sunny, 21 °C", "tool_call_id": "c1", "name": "weather_lookup"},
+]
+
+
+def test_thread_page_shows_the_transcript_the_other_state_and_the_checkpoint_timeline(
+    staff: Client, no_dispatch
+) -> None:
+    from apps.threads.services import update_thread_state
+
+    thread = create_thread()
+    create_and_execute({"assistant_id": "agent", "input": HELLO}, thread.thread_id)
+    update_thread_state(thread.thread_id, values={"messages": TOOL_CONVERSATION}, as_node="search")
+    page = staff.get(f"/admin/threads/thread/{thread.thread_id}/change/").content.decode()
+
+    transcript = page[page.index('class="transcript"') : page.index("Other state")]
+    assert transcript.index("hello") < transcript.index("You said: hello") < transcript.index("weather in Paris?")
+    assert '<div class="msg human">' in transcript and '<div class="msg ai">' in transcript
+    # The tool call is folded: its name in a <summary>, its arguments inside the <details>.
+    assert '<details class="tool-call"><summary>calls tool <code>weather_lookup</code></summary>' in transcript
+    assert "&quot;city&quot;: &quot;Paris&quot;" in transcript
+    assert '<div class="msg tool">' in transcript and "sunny, 21 °C" in transcript
+    assert "No other keys." in page  # MessagesState has no other key
+    # The checkpoint timeline: an SVG bar per step, and a row with node and time spent.
+    timeline = page[page.index("Checkpoint history") :]
+    assert "<svg" in timeline and "Time spent per step" in timeline
+    for node in ("input", "respond", "state update"):
+        assert f"<code>{node}</code>" in timeline, node
+
+
+def test_thread_page_lists_state_keys_beside_a_graph_without_messages(staff: Client, no_dispatch) -> None:
+    thread = create_thread()
+    create_and_execute(
+        {"assistant_id": "slow", "input": {}, "config": {"configurable": {"delay": 0}}}, thread.thread_id
+    )
+    page = staff.get(f"/admin/threads/thread/{thread.thread_id}/change/").content.decode()
+    assert "No messages in this thread" in page
+    assert "<h4>steps</h4>" in page and "&quot;slept&quot;" in page
+    assert "<code>wait_a_while</code>" in page and "<code>finish</code>" in page
+
+
+def test_failed_run_page_puts_the_error_beside_the_step_that_raised_it(staff: Client, no_dispatch) -> None:
+    run = create_and_execute({"assistant_id": "failing", "input": {"steps": ["x"]}}, create_thread().thread_id)
+    page = staff.get(f"/admin/runs/run/{run.run_id}/change/").content.decode()
+    steps = page[page.index('class="steps-table"') :]
+    rows = steps[: steps.index("</table>")].split("<tr>")[2:]  # after the header row
+    assert [("<code>input</code>" in r, "<code>explode</code>" in r) for r in rows] == [(True, False), (False, True)]
+    assert '<td class="error">✗ ValueError: boom' in rows[1] and "Traceback (most recent call last)" in rows[1]
+    timeline_svg = page[page.index("Steps of this run") - 2000 : page.index('class="steps-table"')]
+    assert "explode" in timeline_svg and "ValueError: boom" in timeline_svg
+    assert "<code>error</code>" in page  # the stream's error event
+
+
+def test_run_page_timeline_follows_the_run_steps_in_order(staff: Client, no_dispatch) -> None:
+    thread = create_thread()
+    create_and_execute(
+        {"assistant_id": "counted", "input": {}, "config": {"configurable": {"delay": 0.2}}}, thread.thread_id
+    )
+    second = create_and_execute(
+        {"assistant_id": "counted", "input": {}, "config": {"configurable": {"delay": 0.2}}}, thread.thread_id
+    )
+    page = staff.get(f"/admin/runs/run/{second.run_id}/change/").content.decode()
+    steps = page[page.index('class="steps-table"') :]
+    steps = steps[: steps.index("</table>")]
+    nodes = [n for n in ("input", "step_one", "step_two", "step_three") if f"<code>{n}</code>" in steps]
+    assert nodes == ["input", "step_one", "step_two", "step_three"]
+    assert steps.count("<tr>") == 5  # only this run's steps, not the first run's
+    # step_two sleeps 0.2 s: its time spent says so.
+    two = steps.split("<code>step_two</code>")[1].split("</tr>")[0]
+    assert float(re.search(r"<td>([\d.]+) s</td>", two).group(1)) >= 0.2
