@@ -96,12 +96,11 @@ def json_problem(data: Any) -> tuple[str, str] | None:
     return None
 
 
-def check_json(data: Any, where: str = "") -> None:
+def check_json(data: Any) -> None:
     """Raise InvalidInput (422) naming the field when `data` holds what cannot be stored."""
     if problem := json_problem(data):
         path, reason = problem
-        name = _child(where, path) if where and path else (path or where or "body")
-        raise InvalidInput(f"{name}: {reason}")
+        raise InvalidInput(f"{path or 'body'}: {reason}")
 
 
 def check_text(value: str, name: str) -> None:
