@@ -1,9 +1,12 @@
 # The Agent Server image: one image, four roles (api, worker, beat, prepare).
+# It serves the example app; `manage.py build` makes an image serving your own langgraph.json.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 
 WORKDIR /app
+# Production requirements only: the embedded servers of `manage.py dev` (requirements-embedded.txt)
+# are not installed, so the image builds from wheels on amd64 and arm64 alike.
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
