@@ -2,11 +2,14 @@
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -59,8 +62,17 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def test_dev_serves_stops_and_keeps_data_across_restarts(tmp_path: Path) -> None:
-    data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "dev.log"
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """Outside pytest's basetemp: embedded PostgreSQL runs as another user and needs to traverse
+    the path to its data, and a concurrent pytest session resets /tmp/pytest-of-<user> to 0700."""
+    path = Path(tempfile.mkdtemp(prefix="agentplatform-dev-e2e-"))
+    yield path / "data"
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_dev_serves_stops_and_keeps_data_across_restarts(tmp_path: Path, data_dir: Path) -> None:
+    port, log = free_port(), tmp_path / "dev.log"
     url = f"http://127.0.0.1:{port}"
     process = start_dev(data_dir, port, log, DJANGO_SUPERUSER_USERNAME="ops", DJANGO_SUPERUSER_PASSWORD="pw-123")
     try:

@@ -114,6 +114,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         config_path = Path(options["config"]).resolve()
+        # Before the check loads langgraph.json's `env` into this process: children must read the
+        # env file themselves, so that an edit of it takes effect at the next reload.
+        environ = dict(os.environ)
         config = self._check_graphs(config_path)
         if not port_is_free(options["host"], options["port"]):
             raise CommandError(
@@ -124,7 +127,9 @@ class Command(BaseCommand):
         need_pg = "DATABASE_URL" not in os.environ
         need_redis = "REDIS_URL" not in os.environ
         with embedded_services(data_dir, need_postgres=need_pg, need_redis=need_redis) as service_env:
-            env = {**os.environ, **service_env, "LANGGRAPH_CONFIG": str(config_path), "PYTHONUNBUFFERED": "1"}
+            # Server URLs may come from the env file: settings read them before any graph is loaded.
+            urls = {name: os.environ[name] for name in ("DATABASE_URL", "REDIS_URL") if name in os.environ}
+            env = {**environ, **urls, **service_env, "LANGGRAPH_CONFIG": str(config_path), "PYTHONUNBUFFERED": "1"}
             # Local development posts webhooks to local receivers; production refuses private addresses.
             env.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")
             # Celery warns at every start when run as root (as in containers); say it once, here.
@@ -153,17 +158,24 @@ class Command(BaseCommand):
             log.replace(data_dir / f"{LOG_FILE}.1")
         return log
 
-    def _manage(self, env: dict[str, str], output: ChildOutput, *command: str) -> subprocess.CompletedProcess:
+    def _manage(
+        self, env: dict[str, str], output: ChildOutput, *command: str, timeout_s: float | None = None
+    ) -> subprocess.CompletedProcess:
         """A manage.py command in a fresh process (fresh imports of the user's code), logged."""
-        result = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            env=env,
-            cwd=settings.BASE_DIR,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=CHECK_TIMEOUT_S,
-        )
+        argv = [sys.executable, "manage.py", *command]
+        try:
+            result = subprocess.run(
+                argv,
+                env=env,
+                cwd=settings.BASE_DIR,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout_s,
+            )
+        except subprocess.TimeoutExpired:
+            # A graph whose import hangs: say so, as any other failure.
+            result = subprocess.CompletedProcess(argv, 124, "", f"manage.py {command[0]} took over {timeout_s:.0f} s")
         for text in (result.stdout, result.stderr):
             if text:
                 output.write(text if text.endswith("\n") else text + "\n")
@@ -280,7 +292,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Changed: {shown}. Reloading...")
         started = time.monotonic()
         # sync_graphs imports every graph (and creates a default assistant for a new one).
-        check = self._manage(env, output, "sync_graphs")
+        check = self._manage(env, output, "sync_graphs", timeout_s=CHECK_TIMEOUT_S)
         if check.returncode != 0:
             reason = check.stderr.strip().splitlines()[-1] if check.stderr.strip() else f"exit {check.returncode}"
             # The running processes stay up (graphs they already loaded keep working); a run
