@@ -10,8 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from apps.core.env import env_bool, env_float, env_int, env_list, env_str
 from apps.core.cors import cors_policy
+from apps.core.env import env_bool, env_float, env_int, env_list, env_str
 from apps.graphs.config import read_http_cors, read_ttl_sweep_minutes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
