@@ -97,8 +97,9 @@ def test_join_cancel_on_disconnect(url: str) -> None:
         created = await client.runs.create(thread_id, "slow", input={}, config={"configurable": {"delay": 30}})
         join = f"/threads/{thread_id}/runs/{created['run_id']}/join?cancel_on_disconnect=true"
         # The client gives up waiting after 1 s: the server must then cancel the run.
-        async with httpx.AsyncClient(base_url=url) as http, contextlib.suppress(httpx.ReadTimeout):
-            await http.get(join, timeout=1)
+        async with httpx.AsyncClient(base_url=url) as http:
+            with contextlib.suppress(httpx.ReadTimeout):
+                await http.get(join, timeout=1)
         deadline = time.monotonic() + 20
         while (await client.runs.get(thread_id, created["run_id"]))["status"] != "interrupted":
             assert time.monotonic() < deadline, "the run was not cancelled when its joiner left"
