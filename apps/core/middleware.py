@@ -1,6 +1,7 @@
-"""Request guards that run before any view: API keys and the body size limit."""
+"""Request guards that run before any view: disabled routes, API keys and the body size limit."""
 
 import hmac
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -39,4 +40,30 @@ class BodySizeLimitMiddleware:
         if declared.isdigit() and int(declared) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             return JsonResponse({"detail": f"Request body too large: the limit is {limit} bytes"}, status=413)
+        return self.get_response(request)
+
+
+# Route groups langgraph.json's http.disable_<group> takes away, as upstream mounts them.
+# Runs include a thread's runs, its stream and crons; threads do not include those.
+ROUTE_GROUPS = {
+    "assistants": r"/assistants(/|$)",
+    "runs": r"/runs(/|$)|/threads/[^/]+/(runs|stream)(/|$)",
+    "threads": r"/threads(?!/[^/]+/(runs|stream)(/|$))(/|$)",
+    "store": r"/store(/|$)",
+    "mcp": r"/mcp(/|$)",
+    "meta": r"/(info|metrics|docs|openapi\.json)$",
+}
+
+
+class DisabledRoutesMiddleware:
+    """Answer 404, as for an unknown path, under the route groups langgraph.json disables."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        groups = [ROUTE_GROUPS[group] for group in settings.DISABLED_ROUTE_GROUPS]
+        self.disabled = re.compile("|".join(f"(?:{pattern})" for pattern in groups)) if groups else None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.disabled is not None and self.disabled.match(request.path):
+            return JsonResponse({"detail": "Not Found"}, status=404)
         return self.get_response(request)
