@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from agentplatform.production import api_keys_problem, secret_key_problem
 from apps.core.cors import cors_policy
 from apps.core.env import env_bool, env_float, env_int, env_list, env_str
-from apps.graphs.config import read_http_cors
+from apps.graphs.config import read_http_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "apps.core.middleware.SecureCookiesMiddleware",
     # Admin and API-docs assets, served from the installed apps (no collectstatic step).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apps.core.middleware.DisabledRoutesMiddleware",
     "apps.core.middleware.BodySizeLimitMiddleware",
     "apps.core.middleware.ApiKeyMiddleware",
     "apps.auth.custom_auth.CustomAuthMiddleware",
@@ -161,7 +162,8 @@ LANGGRAPH_CONFIG = env_str("LANGGRAPH_CONFIG", str(BASE_DIR / "langgraph.json"))
 
 # CORS as upstream (apps/core/cors.py): langgraph.json's http.cors, else every origin, method and
 # header. CORS_ALLOW_ORIGINS (comma-separated) narrows the origins; production should set it.
-_cors = cors_policy(read_http_cors(LANGGRAPH_CONFIG), env_list("CORS_ALLOW_ORIGINS", []) or None)
+_app_config = read_http_config(LANGGRAPH_CONFIG)
+_cors = cors_policy(_app_config.cors if _app_config else None, env_list("CORS_ALLOW_ORIGINS", []) or None)
 CORS_ALLOW_ALL_ORIGINS = _cors.allow_all_origins
 CORS_ALLOWED_ORIGINS = _cors.allowed_origins
 CORS_ALLOWED_ORIGIN_REGEXES = _cors.allowed_origin_regexes
@@ -172,6 +174,8 @@ CORS_EXPOSE_HEADERS = _cors.expose_headers
 CORS_PREFLIGHT_MAX_AGE = _cors.max_age
 # Chrome asks before a public page may call a private address (a server on localhost or a LAN).
 CORS_ALLOW_PRIVATE_NETWORK = True
+# langgraph.json's http.disable_<group>: those routes answer 404 (apps/core/middleware.py).
+DISABLED_ROUTE_GROUPS = _app_config.disabled_routes if _app_config else ()
 
 # Runs
 RUN_STREAM_MAXLEN = env_int("RUN_STREAM_MAXLEN", 10_000, minimum=10)

@@ -87,7 +87,7 @@ class AssistantGraphView(GraphIdReadable):
     auth_resource = "assistants"
     auth_actions = {"GET": "read"}
 
-    @extend_schema(responses={200: dict}, summary="Get Assistant Graph")
+    @extend_schema(parameters=[OpenApiParameter("xray", str)], responses={200: dict}, summary="Get Assistant Graph")
     def get(self, request: Request, assistant_id: uuid.UUID) -> Response:
         assistant = services.get_assistant(assistant_id)
         raw_xray = request.query_params.get("xray", "false").lower()
@@ -108,7 +108,9 @@ class AssistantSubgraphsView(GraphIdReadable):
     auth_resource = "assistants"
     auth_actions = {"GET": "read"}
 
-    @extend_schema(responses={200: dict}, summary="Get Assistant Subgraphs")
+    @extend_schema(
+        parameters=[OpenApiParameter("recurse", bool)], responses={200: dict}, summary="Get Assistant Subgraphs"
+    )
     def get(self, request: Request, assistant_id: uuid.UUID, namespace: str | None = None) -> Response:
         assistant = services.get_assistant(assistant_id)
         return Response(services.subgraphs_for(assistant, namespace, recurse=self.query_bool("recurse")))

@@ -1,12 +1,13 @@
-"""Request guards that run before any view: API keys and the body size limit.
+"""Request guards that run before any view: disabled routes, API keys and the body size limit.
 
-The ASGI handler (agentplatform/handler.py) applies the same two checks to the
+The ASGI handler (agentplatform/handler.py) applies the API key and size checks to the
 request line and headers before it reads any of the body, so an unauthenticated
 or oversized upload never reaches memory or disk; the middleware keeps them for
 every other entry (the test client, a WSGI server).
 """
 
 import hmac
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -79,3 +80,29 @@ class SecureCookiesMiddleware:
                 if name in response.cookies:
                     response.cookies[name]["secure"] = True
         return response
+
+
+# Route groups langgraph.json's http.disable_<group> takes away, as upstream mounts them.
+# Runs include a thread's runs, its stream and crons; threads do not include those.
+ROUTE_GROUPS = {
+    "assistants": r"/assistants(/|$)",
+    "runs": r"/runs(/|$)|/threads/[^/]+/(runs|stream)(/|$)",
+    "threads": r"/threads(?!/[^/]+/(runs|stream)(/|$))(/|$)",
+    "store": r"/store(/|$)",
+    "mcp": r"/mcp(/|$)",
+    "meta": r"/(info|metrics|docs|openapi\.json)$",
+}
+
+
+class DisabledRoutesMiddleware:
+    """Answer 404, as for an unknown path, under the route groups langgraph.json disables."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        groups = [ROUTE_GROUPS[group] for group in settings.DISABLED_ROUTE_GROUPS]
+        self.disabled = re.compile("|".join(f"(?:{pattern})" for pattern in groups)) if groups else None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.disabled is not None and self.disabled.match(request.path):
+            return JsonResponse({"detail": "Not Found"}, status=404)
+        return self.get_response(request)

@@ -81,6 +81,7 @@ class LangGraphConfig:
     checkpoint_ttl: CheckpointTTL = field(default_factory=CheckpointTTL)
     store: StoreConfig = field(default_factory=StoreConfig)
     cors: dict[str, Any] | None = None  # http.cors, as upstream's CorsConfig
+    disabled_routes: tuple[str, ...] = ()  # the http.disable_* groups set (assistants, runs, ...)
     # "key: why it has no effect" for each key given that upstream reads and we do not
     # implement, and for each key upstream does not know (it starts with those too).
     ignored: tuple[str, ...] = ()
@@ -110,6 +111,7 @@ def load_config(path: str | Path) -> LangGraphConfig:
         checkpoint_ttl=_parse_checkpoint_ttl(raw.get("checkpointer")),
         store=parse_store_config(raw.get("store")),
         cors=parse_cors(raw.get("http")),
+        disabled_routes=parse_disabled_routes(raw.get("http")),
         ignored=tuple(ignored_keys(raw)),
     )
 
@@ -149,14 +151,8 @@ IGNORED_KEYS: dict[str, str] = {
     "auth.openapi": "the OpenAPI document does not describe custom auth",
     "auth.cache": "custom auth results are not cached",
     "http.app": "custom routes are not mounted",
-    "http.disable_assistants": "routes cannot be disabled",
-    "http.disable_threads": "routes cannot be disabled",
-    "http.disable_runs": "routes cannot be disabled",
-    "http.disable_store": "routes cannot be disabled",
-    "http.disable_meta": "routes cannot be disabled",
-    "http.disable_mcp": "routes cannot be disabled",
-    "http.disable_ui": "routes cannot be disabled",
-    "http.disable_webhooks": "routes cannot be disabled",
+    "http.disable_ui": "no generative UI routes are served",
+    "http.disable_webhooks": "webhooks are sent whenever a run names one",
     "http.configurable_headers": "request headers are not copied into the run's configurable",
     "http.logging_headers": "request headers are not logged",
     "http.middleware_order": "custom middleware is not mounted",
@@ -181,6 +177,7 @@ IMPLEMENTED_KEYS = {
     "auth.path",
     "http",
     "http.cors",
+    *(f"http.disable_{group}" for group in ("assistants", "threads", "runs", "store", "meta", "mcp")),
 }
 
 
@@ -233,10 +230,24 @@ def parse_cors(http: Any) -> dict[str, Any] | None:
     return dict(cors)
 
 
-def read_http_cors(path: str | Path) -> dict[str, Any] | None:
-    """`http.cors` for settings.py (None when langgraph.json is broken: start-up says why)."""
+DISABLE_GROUPS = ("assistants", "threads", "runs", "store", "meta", "mcp")
+
+
+def parse_disabled_routes(http: Any) -> tuple[str, ...]:
+    """The route groups `http.disable_<group>: true` takes away, as upstream does."""
+    if not isinstance(http, dict):
+        return ()
+    for group in DISABLE_GROUPS:
+        if not isinstance(http.get(f"disable_{group}", False), bool):
+            raise GraphConfigError(f"http.disable_{group} must be true or false")
+    return tuple(group for group in DISABLE_GROUPS if http.get(f"disable_{group}"))
+
+
+def read_http_config(path: str | Path) -> LangGraphConfig | None:
+    """langgraph.json for settings.py's http settings (CORS, disabled routes); None when it is
+    broken (start-up then says why)."""
     try:
-        return load_config(path).cors
+        return load_config(path)
     except (GraphConfigError, OSError, ValueError):
         return None
 

@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from langgraph.types import Interrupt, PregelTask, StateSnapshot
+from langgraph.types import Command, Interrupt, PregelTask, Send, StateSnapshot
 
 from apps.core.jsonutil import normalize
 
@@ -87,3 +87,18 @@ def empty_state(thread_id: uuid.UUID) -> dict[str, Any]:
 def interrupts_by_task(snapshot: StateSnapshot) -> dict[str, list[dict[str, Any]]]:
     """The Thread.interrupts field: pending interrupts keyed by task id."""
     return {task.id: [interrupt_json(i) for i in task.interrupts] for task in snapshot.tasks if task.interrupts}
+
+
+def command_from_json(command: dict[str, Any]) -> Command:
+    """A LangGraph Command from the API's `command` ({resume, update, goto}) as upstream reads it:
+    `goto` a node, a list of nodes, or `{"node", "input"}` sends; `update` a dict or (key, value) pairs."""
+    goto = command.get("goto")
+    goto_list = goto if isinstance(goto, list) else [goto] if goto is not None else []
+    update = command.get("update")
+    if isinstance(update, list) and all(isinstance(pair, list | tuple) and len(pair) == 2 for pair in update):
+        update = [tuple(pair) for pair in update]
+    return Command(
+        resume=command.get("resume"),
+        update=update,
+        goto=[target if isinstance(target, str) else Send(target["node"], target["input"]) for target in goto_list],
+    )

@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from langgraph.types import Command
-
 from apps.auth.custom_auth import as_user
 from apps.core.failures import is_transient
 from apps.core.jsonutil import normalize
@@ -21,7 +19,7 @@ from apps.core.logcontext import current_run_id, current_thread_id
 from apps.core.redis import get_async_redis
 from apps.graphs.checkpointer import get_async_checkpointer
 from apps.graphs.registry import get_registry
-from apps.graphs.state import interrupt_json, interrupts_by_task
+from apps.graphs.state import command_from_json, interrupt_json, interrupts_by_task
 from apps.graphs.store import get_async_store
 from apps.runs.messages import MessageAccumulator
 from apps.runs.publisher import EventPublisher
@@ -92,13 +90,7 @@ def event_name(mode: str, namespace: tuple[str, ...] = ()) -> str:
 
 
 def graph_input(spec: RunSpec) -> Any:
-    if spec.command:
-        return Command(
-            resume=spec.command.get("resume"),
-            update=spec.command.get("update"),
-            goto=spec.command.get("goto") or (),
-        )
-    return spec.input
+    return command_from_json(spec.command) if spec.command else spec.input
 
 
 async def execute_cancellable(spec: RunSpec) -> RunOutcome:

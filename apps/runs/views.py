@@ -197,10 +197,14 @@ class RunJoinView(ApiView):
     auth_resource = "threads"
     auth_actions = {"GET": "read"}
 
-    @extend_schema(responses={200: dict}, summary="Join Run")
+    @extend_schema(
+        parameters=[OpenApiParameter("cancel_on_disconnect", bool)], responses={200: dict}, summary="Join Run"
+    )
     def get(self, request: Request, thread_id: uuid.UUID, run_id: uuid.UUID) -> StreamingHttpResponse:
         run = services.get_run(thread_id, run_id)
         require_redis()
+        if self.query_bool("cancel_on_disconnect"):
+            cancel_if_client_leaves(request, run)
         return wait_response(run, request, with_location=False)
 
 
@@ -209,7 +213,7 @@ class RunJoinStreamView(ApiView):
     auth_actions = {"GET": "read"}
 
     @extend_schema(
-        parameters=JOIN_STREAM_PARAMETERS,
+        parameters=[*JOIN_STREAM_PARAMETERS, OpenApiParameter("cancel_on_disconnect", bool)],
         responses={(200, "text/event-stream"): str},
         summary="Join Run Stream",
     )
@@ -238,7 +242,7 @@ class ThreadStreamView(ApiView):
     auth_actions = {"GET": "read"}
 
     @extend_schema(
-        parameters=JOIN_STREAM_PARAMETERS,
+        parameters=[*JOIN_STREAM_PARAMETERS, OpenApiParameter("stream_modes", str, many=True)],
         responses={(200, "text/event-stream"): str},
         summary="Join Thread Stream",
     )

@@ -69,8 +69,8 @@ class StateUpdateSerializer(StrictSerializer):
     command = ObjectField()
 
     def validate_command(self, value: Any) -> Any:
-        if value:
-            raise serializers.ValidationError("a command in supersteps is not supported yet; give values and as_node")
+        if value and not set(value) <= {"resume", "update", "goto"}:
+            raise serializers.ValidationError(f"unknown key(s) {sorted(set(value) - {'resume', 'update', 'goto'})}")
         return value
 
 

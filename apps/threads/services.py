@@ -17,7 +17,7 @@ from apps.core.jsonutil import normalize
 from apps.core.queries import apply_sort
 from apps.graphs.checkpointer import copy_thread_checkpoints, get_sync_checkpointer, thread_storage
 from apps.graphs.registry import get_registry
-from apps.graphs.state import checkpoint_json, empty_state, interrupts_by_task, snapshot_to_json
+from apps.graphs.state import checkpoint_json, command_from_json, empty_state, interrupts_by_task, snapshot_to_json
 from apps.threads.models import Thread, ThreadStatus
 
 
@@ -250,7 +250,13 @@ def update_thread_state(
 
 def _apply_supersteps(thread: Thread, supersteps: list[dict]) -> None:
     graph = _graph_for_update(thread)
-    steps = [[StateUpdate(u.get("values"), u.get("as_node")) for u in step["updates"]] for step in supersteps]
+    steps = [
+        [
+            StateUpdate(command_from_json(u["command"]) if u.get("command") else u.get("values"), u.get("as_node"))
+            for u in step["updates"]
+        ]
+        for step in supersteps
+    ]
     try:
         graph.bulk_update_state(_graph_config(thread), steps)
     except GRAPH_REFUSALS as exc:

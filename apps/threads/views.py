@@ -109,7 +109,7 @@ class ThreadStateView(ApiView):
     auth_resource = "threads"
     auth_actions = {"GET": "read", "POST": "update"}
 
-    @extend_schema(responses={200: dict}, summary="Get Thread State")
+    @extend_schema(parameters=[OpenApiParameter("subgraphs", bool)], responses={200: dict}, summary="Get Thread State")
     def get(self, request: Request, thread_id: uuid.UUID) -> Response:
         return Response(services.get_thread_state(thread_id, subgraphs=self.query_bool("subgraphs")))
 
@@ -122,7 +122,11 @@ class ThreadStateAtCheckpointView(ApiView):
     auth_resource = "threads"
     auth_actions = {"GET": "read"}
 
-    @extend_schema(responses={200: dict}, summary="Get Thread State At Checkpoint")
+    @extend_schema(
+        parameters=[OpenApiParameter("subgraphs", bool)],
+        responses={200: dict},
+        summary="Get Thread State At Checkpoint",
+    )
     def get(self, request: Request, thread_id: uuid.UUID, checkpoint_id: uuid.UUID) -> Response:
         checkpoint = {"checkpoint_id": str(checkpoint_id)}
         return Response(
@@ -163,7 +167,11 @@ class ThreadHistoryView(ApiView):
     auth_resource = "threads"
     auth_actions = {"GET": "read", "POST": "read"}
 
-    @extend_schema(responses={200: list}, summary="Get Thread History")
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int), OpenApiParameter("before", str)],
+        responses={200: list},
+        summary="Get Thread History",
+    )
     def get(self, request: Request, thread_id: uuid.UUID) -> Response:
         query = {"before": request.query_params["before"]} if "before" in request.query_params else {}
         params = self.parse(ThreadHistorySerializer, data=query)

@@ -2,6 +2,8 @@
 where an assistant id is read, order_by, keep-alive every 5 s on /runs/wait, the metadata SSE
 event's id, Content-Location on runs/stream, pagination headers, a failed run's thread."""
 
+import asyncio
+import contextlib
 import time
 import uuid
 
@@ -84,5 +86,23 @@ def test_a_failed_runs_thread_looks_like_upstreams(url: str) -> None:
         fresh = await client.threads.create()
         await client.runs.wait(fresh["thread_id"], "failing", input={"steps": ["given"]}, raise_error=False)
         assert (await client.threads.get(fresh["thread_id"]))["values"] == {"steps": ["given"]}
+
+    run(main())
+
+
+def test_join_cancel_on_disconnect(url: str) -> None:
+    async def main() -> None:
+        client = get_client(url=url)
+        thread_id = (await client.threads.create())["thread_id"]
+        created = await client.runs.create(thread_id, "slow", input={}, config={"configurable": {"delay": 30}})
+        join = f"/threads/{thread_id}/runs/{created['run_id']}/join?cancel_on_disconnect=true"
+        # The client gives up waiting after 1 s: the server must then cancel the run.
+        async with httpx.AsyncClient(base_url=url) as http:
+            with contextlib.suppress(httpx.ReadTimeout):
+                await http.get(join, timeout=1)
+        deadline = time.monotonic() + 20
+        while (await client.runs.get(thread_id, created["run_id"]))["status"] != "interrupted":
+            assert time.monotonic() < deadline, "the run was not cancelled when its joiner left"
+            await asyncio.sleep(0.2)
 
     run(main())

@@ -81,3 +81,18 @@ def test_set_latest_version_from_the_query(assistants) -> None:
 
 def test_ok_checks_the_database_when_asked(assistants) -> None:
     assert Client().get("/ok?check_db=1").json() == {"ok": True}
+
+
+def test_a_superstep_may_be_a_command(assistants) -> None:
+    supersteps = [
+        {"updates": [{"values": {"steps": ["a"]}, "as_node": "__start__"}]},
+        {"updates": [{"command": {"update": {"steps": ["slept"]}, "goto": "finish"}, "as_node": "wait_a_while"}]},
+    ]
+    status, thread = post(Client(), "/threads", {"metadata": {"graph_id": "slow"}, "supersteps": supersteps})
+    assert status == 200, thread
+    assert thread["values"] == {"steps": ["a", "slept"]}
+    state = Client().get(f"/threads/{thread['thread_id']}/state").json()
+    assert state["next"] == ["finish"]
+    bad = [{"updates": [{"command": {"jump": "x"}, "as_node": "wait_a_while"}]}]
+    status, body = post(Client(), "/threads", {"metadata": {"graph_id": "slow"}, "supersteps": bad})
+    assert status == 422 and "jump" in body["detail"]

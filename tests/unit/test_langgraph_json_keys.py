@@ -44,13 +44,13 @@ def test_every_key_upstream_reads_is_accepted(tmp_path: Path) -> None:
         )
     )
     assert config.cors == {"allow_origins": ["https://ui.example.org"]}
+    assert config.disabled_routes == ("mcp",)
     assert config.checkpoint_ttl.default_ttl == 60
     named = {notice.split(":", 1)[0] for notice in config.ignored}
     assert named == {
         "python_version",
         "dockerfile_lines",
         "http.mount_prefix",
-        "http.disable_mcp",
         "checkpointer.ttl.sweep_limit",
         "checkpointer.serde",
         "auth.disable_studio_auth",
