@@ -33,7 +33,7 @@ from apps.core.errors import BadRequest
 from apps.core.jsonutil import dumps
 from apps.core.redis import get_async_redis
 from apps.runs.sse import KEEPALIVE_COMMENT, _finished_without_stream, sse_frame
-from apps.runs.streams import NEVER_STARTED, READ_BATCH, StreamEntry, read_entries, thread_stream_key
+from apps.runs.streams import NEVER_STARTED, StreamEntry, read_entries, tail, thread_stream_key
 
 # What a protocol run streams from LangGraph (our stream mode names).
 RUN_STREAM_MODES = ["values", "messages-tuple", "tasks"]
@@ -390,24 +390,25 @@ async def thread_events(thread_id: str, wanted: EventFilter) -> AsyncIterator[by
     not exist yet is waited for: the SDK opens this stream before `run.start` creates it.
     """
     client = get_async_redis()
-    key = thread_stream_key(thread_id)
-    after, seq, seen = "0", 0, set()
-    block_ms = max(1, int(settings.SSE_HEARTBEAT_S * 1000))
-    while True:
-        response = await client.xread({key: after}, count=READ_BATCH, block=block_ms)
-        if not response:
-            yield KEEPALIVE_COMMENT
-            continue
-        for raw_id, fields in response[0][1]:
-            after = raw_id.decode()
+    seq, seen = 0, set()
+    runs = tail(client, thread_stream_key(thread_id), "0", settings.SSE_HEARTBEAT_S)
+    try:
+        async for item in runs:
+            if item is None:
+                yield KEEPALIVE_COMMENT
+                continue
+            announced_id, fields = item
             run_id = fields[b"r"].decode()
             if run_id in seen:  # a retried attempt announces its run again; its stream is the same
                 continue
             seen.add(run_id)
-            async for event in _run_events(client, run_id, after, fields.get(b"a") != NEVER_STARTED.encode()):
+            started = fields.get(b"a") != NEVER_STARTED.encode()
+            async for event in _run_events(client, run_id, announced_id, started):
                 if event is None:
                     yield KEEPALIVE_COMMENT
                     continue
                 seq += 1
                 if seq > wanted.since and wanted.matches(event):
                     yield sse_frame(event.method, dumps(event.to_json(seq)), str(seq))
+    finally:
+        await runs.aclose()

@@ -56,6 +56,17 @@ async def until_root_terminal(events, timeout_s: float = 30.0) -> list[dict]:
     return collected
 
 
+async def read_run(client, thread_id: str, params: dict) -> list[dict]:
+    """Events of a stream opened with the SDK's transport, up to the first root terminal event."""
+    transport = ProtocolSseTransport(client=client.http.client, thread_id=thread_id)
+    try:
+        stream = transport.open_event_stream(params)
+        await stream.ready
+        return await until_root_terminal(stream.events)
+    finally:
+        await transport.close()
+
+
 def test_run_start_streams_upstreams_events_in_order(url: str) -> None:
     async def main() -> None:
         client = get_client(url=url)
@@ -102,12 +113,8 @@ def test_reconnect_with_since_replays_only_later_events(url: str) -> None:
             (22, "lifecycle", "completed"),
         ]
 
-        transport = ProtocolSseTransport(client=client.http.client, thread_id=thread_id)
-        replay = transport.open_event_stream({"channels": ["lifecycle", "values", "messages"], "since": 5})
-        await replay.ready
-        replayed = await until_root_terminal(replay.events)  # the first run's end: seq 11
-        await replay.close()
-        await transport.close()
+        # Read up to the first run's end (seq 11).
+        replayed = await read_run(client, thread_id, {"channels": ["lifecycle", "values", "messages"], "since": 5})
         assert [e["seq"] for e in replayed] == list(range(6, 12))
         assert replayed == first[5:]  # the same events, ids and timestamps as the first time
 
@@ -143,11 +150,7 @@ def test_filters_by_channel_and_namespace(url: str) -> None:
             "trigger_call_id": inner[0].split(":", 1)[1],
         }
 
-        transport = ProtocolSseTransport(client=client.http.client, thread_id=thread_id)
-        root_only = transport.open_event_stream({"channels": ["lifecycle"], "namespaces": [[]], "depth": 0})
-        await root_only.ready
-        got = await until_root_terminal(root_only.events)
-        await transport.close()
+        got = await read_run(client, thread_id, {"channels": ["lifecycle"], "namespaces": [[]], "depth": 0})
         assert summary(got) == [("lifecycle", "running"), ("lifecycle", "completed")]
         assert [e["seq"] for e in got] == [1, 9]  # seq counts every event, sent or not
 
@@ -159,11 +162,7 @@ def test_interrupt_is_requested_and_answered(url: str) -> None:
         client = get_client(url=url)
         async with client.threads.stream(assistant_id="asking") as thread:
             await thread.run.start(input={"steps": ["a"]})
-            transport = ProtocolSseTransport(client=client.http.client, thread_id=thread.thread_id)
-            stream = transport.open_event_stream({"channels": ["lifecycle", "input"]})
-            await stream.ready
-            events = await until_root_terminal(stream.events)
-            await transport.close()
+            events = await read_run(client, thread.thread_id, {"channels": ["lifecycle", "input"]})
             requested = events[1]
             assert summary(events) == [
                 ("lifecycle", "running"),
