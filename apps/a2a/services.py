@@ -35,7 +35,7 @@ from apps.runs.services import cancel_run, create_run
 from apps.runs.sse import KEEPALIVE_COMMENT, _finished_without_stream, sse_frame
 from apps.runs.streams import read_entries
 from apps.threads.models import Thread, ThreadStatus
-from apps.threads.services import get_thread_history
+from apps.threads.services import get_or_create_thread, get_thread_history
 
 TASK_NOT_FOUND, TASK_NOT_CANCELABLE = -32001, -32002
 STREAMING_METHODS = {"message/stream"}
@@ -241,8 +241,9 @@ def _start_task(request_id: Any, assistant: Assistant, params: dict[str, Any], v
     else:
         user_message = [{"role": "user", "content": text, "id": message_id}] if text is not None else []
         payload["input"] = {**({"messages": user_message} if user_message else {}), **data}
-    authorize("threads", "create_run", {**payload, "thread_id": str(thread_id)})
+    authorize("threads", "create_run", payload)
     try:
+        get_or_create_thread(thread_id)
         run = create_run(payload, thread_id)
     except DomainError as exc:
         raise RpcError(INVALID_PARAMS, exc.detail) from exc
@@ -432,6 +433,8 @@ def _task_run(params: dict[str, Any]) -> Run:
     context_id = params.get("contextId")
     if context_id is not None and str(context_id) != str(thread_id):
         raise RpcError(TASK_NOT_FOUND, f"Task not found: {task_id}")
+    # The filter the auth handler gives scopes the look-up to the user's threads.
+    authorize("threads", "read", {"thread_id": str(thread_id), "run_id": str(run_id)})
     run = Run.objects.filter(pk=run_id, thread_id=thread_id).first()
     if run is None:
         raise RpcError(TASK_NOT_FOUND, f"Task not found: {task_id}")

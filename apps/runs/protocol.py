@@ -29,7 +29,7 @@ from typing import Any
 from django.conf import settings
 
 from apps.core.asgi import database_sync_to_async
-from apps.core.errors import BadRequest
+from apps.core.errors import BadRequest, NotFound
 from apps.core.jsonutil import dumps
 from apps.core.redis import get_async_redis
 from apps.runs.sse import KEEPALIVE_COMMENT, _finished_without_stream, sse_frame
@@ -351,6 +351,25 @@ def _terminal(end: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
 # ---------------------------------------------------------------- a thread's event stream
 
 
+def check_readable(thread_id: str) -> None:
+    """Raises NotFound for a thread the request's user may not see.
+
+    Called in the request (where the custom-auth filter applies); a thread that
+    does not exist yet is not refused: the stream waits for `run.start` to create it.
+    """
+    from apps.threads.models import Thread
+
+    if not Thread.objects.filter(pk=thread_id).exists() and Thread._base_manager.filter(pk=thread_id).exists():
+        raise NotFound(f"Thread with ID {thread_id} not found")
+
+
+@database_sync_to_async
+def _gone(thread_id: str) -> bool:
+    from apps.threads.models import Thread
+
+    return not Thread._base_manager.filter(pk=thread_id).exists()
+
+
 @database_sync_to_async
 def _graph_name(run_id: str) -> str:
     from apps.runs.models import Run
@@ -387,7 +406,8 @@ async def thread_events(thread_id: str, wanted: EventFilter) -> AsyncIterator[by
     """SSE frames of every run of the thread, from its first held run, live; open until the client leaves.
 
     Events with `seq <= wanted.since` are counted, not sent. A thread that does
-    not exist yet is waited for: the SDK opens this stream before `run.start` creates it.
+    not exist yet is waited for: the SDK opens this stream before `run.start` creates it;
+    the stream ends when a thread it followed is deleted.
     """
     client = get_async_redis()
     seq, seen = 0, set()
@@ -395,6 +415,8 @@ async def thread_events(thread_id: str, wanted: EventFilter) -> AsyncIterator[by
     try:
         async for item in runs:
             if item is None:
+                if seen and await _gone(thread_id):  # deleted: nothing more will come
+                    return
                 yield KEEPALIVE_COMMENT
                 continue
             announced_id, fields = item

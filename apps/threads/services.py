@@ -10,6 +10,7 @@ from django.utils import timezone
 from langgraph.errors import InvalidUpdateError
 from langgraph.types import StateUpdate
 
+from apps.core.custom_auth import authorize
 from apps.core.errors import BadRequest, Conflict, NotFound
 from apps.core.jsonutil import normalize
 from apps.core.queries import apply_sort
@@ -265,3 +266,17 @@ def copy_thread(thread_id: uuid.UUID) -> Thread:
         # Inside the transaction: if the copy fails, no half-made thread is left behind.
         copy_thread_checkpoints(str(source.thread_id), str(copy.thread_id))
     return copy
+
+
+def get_or_create_thread(thread_id: uuid.UUID) -> Thread:
+    """A thread the request's user may see (NotFound for another's), or a new one created as
+    `POST /threads` creates it (custom auth stamps it): what runs started by id on a thread
+    that may not exist yet act on (the streaming protocol's `run.start`, A2A's `contextId`).
+
+    Call it after `authorize`: the filter the auth handler gives scopes the look-up.
+    """
+    if Thread._base_manager.filter(pk=thread_id).exists():
+        return get_thread(thread_id)
+    value: dict[str, Any] = {"thread_id": str(thread_id), "metadata": {}}
+    authorize("threads", "create", value)
+    return create_thread(thread_id=thread_id, metadata=value["metadata"], if_exists="do_nothing")
