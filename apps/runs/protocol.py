@@ -387,6 +387,10 @@ async def _run_events(
     translator = RunTranslator(run_id, await _graph_name(run_id))
     if started:
         yield translator.start(announced_id)
+    if (end := await _finished_without_stream(run_id)) is not None:  # an old run: its stream expired
+        for event in translator.end(end, announced_id):
+            yield event
+        return
     async for entry in read_entries(client, run_id, "0", settings.SSE_HEARTBEAT_S):
         if entry is None:
             if (end := await _finished_without_stream(run_id)) is not None:  # its stream expired

@@ -6,8 +6,10 @@ on the same graphs.
 """
 
 import asyncio
+import os
 import uuid
 
+import redis
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.stream.transport import ProtocolSseTransport
 
@@ -277,3 +279,23 @@ def test_listed_in_our_openapi_schema(url: str) -> None:
     paths = get_sync_client(url=url).http.get("/openapi.json")["paths"]
     assert paths["/threads/{thread_id}/commands"]["post"]["summary"] == "Protocol v2 Command"
     assert paths["/threads/{thread_id}/stream/events"]["post"]["summary"] == "Protocol v2 Event Stream (SSE)"
+
+
+def test_a_run_whose_events_expired_replays_at_once_from_its_recorded_end(url: str) -> None:
+    async def main() -> None:
+        client = get_client(url=url)
+        async with client.threads.stream(assistant_id="agent") as thread:
+            started = await thread.run.start(input=HELLO)
+            await asyncio.wait_for(thread.output, 30)
+            thread_id = thread.thread_id
+        # What RUN_STREAM_TTL_S does to an old run: its events go, the thread still lists it.
+        redis.Redis.from_url(os.environ["REDIS_URL"]).delete(f"run:{started['run_id']}:events")
+        transport = ProtocolSseTransport(client=client.http.client, thread_id=thread_id)
+        stream = transport.open_event_stream({"channels": ["lifecycle"]})
+        await stream.ready
+        # Well within one heartbeat (10 s): no blocking read on a stream that is gone.
+        events = await until_root_terminal(stream.events, timeout_s=5)
+        await transport.close()
+        assert [e["params"]["data"]["event"] for e in events] == ["running", "completed"]
+
+    run(main())
