@@ -35,10 +35,17 @@ from apps.runs.services import cancel_run, create_run
 from apps.runs.sse import KEEPALIVE_COMMENT, _finished_without_stream, sse_frame
 from apps.runs.streams import read_entries
 from apps.threads.models import Thread, ThreadStatus
-from apps.threads.services import get_thread_history
+from apps.threads.services import get_or_create_thread, get_thread_history
 
 TASK_NOT_FOUND, TASK_NOT_CANCELABLE = -32001, -32002
 STREAMING_METHODS = {"message/stream"}
+# A2A 1.0's names of the same methods (upstream answers both).
+V1_METHODS = {
+    "SendMessage": "message/send",
+    "SendStreamingMessage": "message/stream",
+    "GetTask": "tasks/get",
+    "CancelTask": "tasks/cancel",
+}
 RUN_STREAM_MODES = ["values", "messages"]
 # Checkpoints read to tell which task added each message of a context's history.
 HISTORY_CHECKPOINTS = 500
@@ -64,6 +71,7 @@ class PendingTask:
     assistant_id: str
     run: Run
     user_message: dict[str, Any]
+    v1: bool = False  # asked with A2A 1.0's method names: answered in its enums
 
     @property
     def task_id(self) -> str:
@@ -130,8 +138,9 @@ def agent_card(assistant_ref: str | None, endpoint_url: str) -> dict[str, Any]:
 
 
 def method_of(message: Any) -> str | None:
+    """The method asked for, by its A2A 0.3 name."""
     method = message.get("method") if isinstance(message, dict) else None
-    return method if isinstance(method, str) else None
+    return V1_METHODS.get(method, method) if isinstance(method, str) else None
 
 
 def handle(assistant_ref: str, message: Any) -> dict[str, Any] | PendingTask:
@@ -142,17 +151,39 @@ def handle(assistant_ref: str, message: Any) -> dict[str, Any] | PendingTask:
             raise RpcError(jsonrpc.INVALID_REQUEST, "missing method")
     except RpcError as exc:
         return jsonrpc.error(jsonrpc.request_id(message), exc.code, _invalid_message(message, exc))
+    method, v1 = V1_METHODS.get(request.method, request.method), request.method in V1_METHODS
     try:
         assistant = _assistant(assistant_ref)
-        if request.method in ("message/send", "message/stream"):
-            return _start_task(request.id, assistant, request.params)
-        if request.method == "tasks/get":
-            return jsonrpc.result(request.id, get_task(request.params))
-        if request.method == "tasks/cancel":
-            return jsonrpc.result(request.id, cancel_task(request.params))
+        if method in ("message/send", "message/stream"):
+            return _start_task(request.id, assistant, request.params, v1)
+        if method == "tasks/get":
+            return jsonrpc.result(request.id, in_dialect(get_task(request.params), v1))
+        if method == "tasks/cancel":
+            return jsonrpc.result(request.id, in_dialect(cancel_task(request.params), v1))
         raise RpcError(METHOD_NOT_FOUND, f"Method not found: {request.method}")
     except RpcError as exc:
         return jsonrpc.error(request.id, exc.code, exc.message)
+
+
+def in_dialect(value: Any, v1: bool) -> Any:
+    """A2A 1.0 spells roles and task states as ProtoJSON enums (`ROLE_USER`, `TASK_STATE_COMPLETED`)."""
+    if not v1:
+        return value
+    if isinstance(value, list):
+        return [in_dialect(item, v1) for item in value]
+    if not isinstance(value, dict):
+        return value
+    converted = {}
+    for key, item in value.items():
+        if key == "role" and isinstance(item, str):
+            converted[key] = f"ROLE_{item.upper()}"
+        elif key == "state" and isinstance(item, str):
+            converted[key] = f"TASK_STATE_{item.upper().replace('-', '_')}"
+        elif key in ("parts", "data"):
+            converted[key] = item  # the caller's own content, kept as sent
+        else:
+            converted[key] = in_dialect(item, v1)
+    return converted
 
 
 def _invalid_message(message: Any, exc: RpcError) -> str:
@@ -180,7 +211,7 @@ def _input_properties(assistant: Assistant) -> set[str]:
 # ---------------------------------------------------------------- message/send, message/stream
 
 
-def _start_task(request_id: Any, assistant: Assistant, params: dict[str, Any]) -> PendingTask:
+def _start_task(request_id: Any, assistant: Assistant, params: dict[str, Any], v1: bool) -> PendingTask:
     message = params.get("message")
     if not isinstance(message, dict):
         raise RpcError(INVALID_PARAMS, "Invalid request: Missing required parameter: message")
@@ -210,8 +241,9 @@ def _start_task(request_id: Any, assistant: Assistant, params: dict[str, Any]) -
     else:
         user_message = [{"role": "user", "content": text, "id": message_id}] if text is not None else []
         payload["input"] = {**({"messages": user_message} if user_message else {}), **data}
-    authorize("threads", "create_run", {**payload, "thread_id": str(thread_id)})
+    authorize("threads", "create_run", payload)
     try:
+        get_or_create_thread(thread_id)
         run = create_run(payload, thread_id)
     except DomainError as exc:
         raise RpcError(INVALID_PARAMS, exc.detail) from exc
@@ -224,7 +256,7 @@ def _start_task(request_id: Any, assistant: Assistant, params: dict[str, Any]) -
         "taskId": task_id,
         "contextId": str(thread_id),
     }
-    return PendingTask(request_id, str(assistant.assistant_id), run, user)
+    return PendingTask(request_id, str(assistant.assistant_id), run, user, v1)
 
 
 def _read_parts(parts: list[Any]) -> tuple[str | None, dict[str, Any]]:
@@ -232,7 +264,7 @@ def _read_parts(parts: list[Any]) -> tuple[str | None, dict[str, Any]]:
     texts: list[str] = []
     data: dict[str, Any] = {}
     for part in parts:
-        kind = part.get("kind") if isinstance(part, dict) else None
+        kind = _part_kind(part) if isinstance(part, dict) else None
         if kind == "text" and isinstance(part.get("text"), str):
             texts.append(part["text"])
         elif kind == "data" and isinstance(part.get("data"), dict):
@@ -242,6 +274,11 @@ def _read_parts(parts: list[Any]) -> tuple[str | None, dict[str, Any]]:
         else:
             raise RpcError(INVALID_PARAMS, f"Invalid message part: {part!r}")
     return ("\n".join(texts) if texts else None), data
+
+
+def _part_kind(part: dict[str, Any]) -> str | None:
+    """0.3 parts name their kind; 1.0 parts are known by their field."""
+    return part.get("kind") or next((kind for kind in ("text", "data", "file") if kind in part), None)
 
 
 def _resume_value(text: str | None, data: dict[str, Any]) -> Any:
@@ -278,7 +315,7 @@ async def task_result(pending: PendingTask, end: dict[str, Any]) -> bytes:
     }
     if state == "completed":
         task["artifacts"] = [_artifact(pending, end)]
-    return dumps(jsonrpc.result(pending.request_id, task))
+    return dumps(jsonrpc.result(pending.request_id, in_dialect(_wrapped_task(pending, task), pending.v1)))
 
 
 async def task_events(pending: PendingTask) -> AsyncIterator[bytes]:
@@ -290,7 +327,7 @@ async def task_events(pending: PendingTask) -> AsyncIterator[bytes]:
         "history": [pending.user_message],
         "status": {"state": "submitted", "timestamp": _now()},
     }
-    yield _frame(pending, submitted)
+    yield _frame(pending, _wrapped_task(pending, submitted))
     end: dict[str, Any] | None = None
     run_id = str(pending.run.run_id)
     async for entry in read_entries(get_async_redis(), run_id, "0", settings.SSE_HEARTBEAT_S):
@@ -314,7 +351,11 @@ async def task_events(pending: PendingTask) -> AsyncIterator[bytes]:
 
 
 def _frame(pending: PendingTask, result: dict[str, Any]) -> bytes:
-    return sse_frame("message", dumps(jsonrpc.result(pending.request_id, result)))
+    return sse_frame("message", dumps(jsonrpc.result(pending.request_id, in_dialect(result, pending.v1))))
+
+
+def _wrapped_task(pending: PendingTask, task: dict[str, Any]) -> dict[str, Any]:
+    return {"task": task} if pending.v1 else task
 
 
 def _status_update(pending: PendingTask, status: dict[str, Any], final: bool = False) -> dict[str, Any]:
@@ -392,6 +433,8 @@ def _task_run(params: dict[str, Any]) -> Run:
     context_id = params.get("contextId")
     if context_id is not None and str(context_id) != str(thread_id):
         raise RpcError(TASK_NOT_FOUND, f"Task not found: {task_id}")
+    # The filter the auth handler gives scopes the look-up to the user's threads.
+    authorize("threads", "read", {"thread_id": str(thread_id), "run_id": str(run_id)})
     run = Run.objects.filter(pk=run_id, thread_id=thread_id).first()
     if run is None:
         raise RpcError(TASK_NOT_FOUND, f"Task not found: {task_id}")

@@ -15,6 +15,7 @@ from apps.runs.models import IN_FLIGHT_STATUSES, Run
 from apps.runs.protocol import RUN_STREAM_MODES
 from apps.runs.services import create_run
 from apps.threads.models import Thread
+from apps.threads.services import get_or_create_thread
 
 
 class CommandError(Exception):
@@ -114,8 +115,11 @@ def needs_active_run(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, 
 
 
 def _create(thread_id: uuid.UUID, payload: dict[str, Any]) -> Run:
-    payload = {**payload, "stream_mode": RUN_STREAM_MODES, "stream_subgraphs": True, "if_not_exists": "create"}
-    authorize("threads", "create_run", {**payload, "thread_id": str(thread_id)})
+    payload = {key: value for key, value in payload.items() if value is not None}
+    payload.update(stream_mode=RUN_STREAM_MODES, stream_subgraphs=True, if_not_exists="create")
+    # First: the filter the handler gives is what makes the thread look-ups below the user's.
+    authorize("threads", "create_run", payload)
+    get_or_create_thread(thread_id)
     return create_run(payload, thread_id)
 
 

@@ -29,11 +29,11 @@ from typing import Any
 from django.conf import settings
 
 from agentplatform.handler import database_sync_to_async
-from apps.core.errors import BadRequest
+from apps.core.errors import BadRequest, NotFound
 from apps.core.jsonutil import dumps
 from apps.core.redis import get_async_redis
 from apps.runs.sse import KEEPALIVE_COMMENT, _finished_without_stream, sse_frame
-from apps.runs.streams import NEVER_STARTED, READ_BATCH, StreamEntry, read_entries, thread_stream_key
+from apps.runs.streams import NEVER_STARTED, StreamEntry, read_entries, tail, thread_stream_key
 
 # What a protocol run streams from LangGraph (our stream mode names).
 RUN_STREAM_MODES = ["values", "messages-tuple", "tasks"]
@@ -351,6 +351,25 @@ def _terminal(end: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
 # ---------------------------------------------------------------- a thread's event stream
 
 
+def check_readable(thread_id: str) -> None:
+    """Raises NotFound for a thread the request's user may not see.
+
+    Called in the request (where the custom-auth filter applies); a thread that
+    does not exist yet is not refused: the stream waits for `run.start` to create it.
+    """
+    from apps.threads.models import Thread
+
+    if not Thread.objects.filter(pk=thread_id).exists() and Thread._base_manager.filter(pk=thread_id).exists():
+        raise NotFound(f"Thread with ID {thread_id} not found")
+
+
+@database_sync_to_async
+def _gone(thread_id: str) -> bool:
+    from apps.threads.models import Thread
+
+    return not Thread._base_manager.filter(pk=thread_id).exists()
+
+
 @database_sync_to_async
 def _graph_name(run_id: str) -> str:
     from apps.runs.models import Run
@@ -368,6 +387,10 @@ async def _run_events(
     translator = RunTranslator(run_id, await _graph_name(run_id))
     if started:
         yield translator.start(announced_id)
+    if (end := await _finished_without_stream(run_id)) is not None:  # an old run: its stream expired
+        for event in translator.end(end, announced_id):
+            yield event
+        return
     async for entry in read_entries(client, run_id, "0", settings.SSE_HEARTBEAT_S):
         if entry is None:
             if (end := await _finished_without_stream(run_id)) is not None:  # its stream expired
@@ -387,27 +410,31 @@ async def thread_events(thread_id: str, wanted: EventFilter) -> AsyncIterator[by
     """SSE frames of every run of the thread, from its first held run, live; open until the client leaves.
 
     Events with `seq <= wanted.since` are counted, not sent. A thread that does
-    not exist yet is waited for: the SDK opens this stream before `run.start` creates it.
+    not exist yet is waited for: the SDK opens this stream before `run.start` creates it;
+    the stream ends when a thread it followed is deleted.
     """
     client = get_async_redis()
-    key = thread_stream_key(thread_id)
-    after, seq, seen = "0", 0, set()
-    block_ms = max(1, int(settings.SSE_HEARTBEAT_S * 1000))
-    while True:
-        response = await client.xread({key: after}, count=READ_BATCH, block=block_ms)
-        if not response:
-            yield KEEPALIVE_COMMENT
-            continue
-        for raw_id, fields in response[0][1]:
-            after = raw_id.decode()
+    seq, seen = 0, set()
+    runs = tail(client, thread_stream_key(thread_id), "0", settings.SSE_HEARTBEAT_S)
+    try:
+        async for item in runs:
+            if item is None:
+                if seen and await _gone(thread_id):  # deleted: nothing more will come
+                    return
+                yield KEEPALIVE_COMMENT
+                continue
+            announced_id, fields = item
             run_id = fields[b"r"].decode()
             if run_id in seen:  # a retried attempt announces its run again; its stream is the same
                 continue
             seen.add(run_id)
-            async for event in _run_events(client, run_id, after, fields.get(b"a") != NEVER_STARTED.encode()):
+            started = fields.get(b"a") != NEVER_STARTED.encode()
+            async for event in _run_events(client, run_id, announced_id, started):
                 if event is None:
                     yield KEEPALIVE_COMMENT
                     continue
                 seq += 1
                 if seq > wanted.since and wanted.matches(event):
                     yield sse_frame(event.method, dumps(event.to_json(seq)), str(seq))
+    finally:
+        await runs.aclose()

@@ -19,12 +19,12 @@ from apps.core.jsonutil import dumps
 from apps.core.redis import get_async_redis
 from apps.runs.models import Run
 from apps.runs.streams import (
-    READ_BATCH,
     StreamEntry,
     last_end_entry,
     read_end,
     read_entries,
     stream_exists,
+    tail,
     thread_stream_key,
 )
 
@@ -265,15 +265,15 @@ async def thread_events(thread_id: str, *, last_event_id: str | None, modes: lis
     if first_run is not None:
         async for frame in _one_run(client, *first_run, wanted):
             yield frame
-    block_ms = max(1, int(settings.SSE_HEARTBEAT_S * 1000))
-    while True:
-        response = await client.xread({key: after}, count=READ_BATCH, block=block_ms)
-        if not response:
-            if not await _thread_exists(thread_id):
-                return
-            yield KEEPALIVE_COMMENT
-            continue
-        for raw_id, fields in response[0][1]:
-            after = raw_id.decode()
-            async for frame in _one_run(client, after, fields, "0", wanted):
+    runs = tail(client, key, after, settings.SSE_HEARTBEAT_S)
+    try:
+        async for item in runs:
+            if item is None:
+                if not await _thread_exists(thread_id):
+                    return
+                yield KEEPALIVE_COMMENT
+                continue
+            async for frame in _one_run(client, *item, "0", wanted):
                 yield frame
+    finally:
+        await runs.aclose()

@@ -88,6 +88,22 @@ def _decode(raw_id: bytes, fields: dict[bytes, bytes]) -> StreamEntry:
     return StreamEntry(raw_id.decode(), fields[b"e"].decode(), fields[b"d"])
 
 
+async def tail(
+    client: aioredis.Redis, key: str, after_id: str = "0", block_s: float = 10.0
+) -> AsyncIterator[tuple[str, dict[bytes, bytes]] | None]:
+    """A stream's entries `(id, fields)` after `after_id`, then live ones, with blocking XREADs;
+    None after each idle `block_s`. Endless: the caller stops reading."""
+    block_ms = max(1, int(block_s * 1000))
+    while True:
+        response = await client.xread({key: after_id}, count=READ_BATCH, block=block_ms)
+        if not response:
+            yield None
+            continue
+        for raw_id, fields in response[0][1]:
+            after_id = raw_id.decode()
+            yield after_id, fields
+
+
 async def read_entries(
     client: aioredis.Redis, run_id: str, after_id: str = "0", block_s: float = 10.0
 ) -> AsyncIterator[StreamEntry | None]:
@@ -96,20 +112,15 @@ async def read_entries(
     Stops after the end entry. The caller decides what an idle period means
     (heartbeat, or checking that the run still exists).
     """
-    key = stream_key(run_id)
-    last_id = after_id or "0"
-    block_ms = max(1, int(block_s * 1000))
-    while True:
-        response = await client.xread({key: last_id}, count=READ_BATCH, block=block_ms)
-        if not response:
-            yield None
-            continue
-        for raw_id, fields in response[0][1]:
-            entry = _decode(raw_id, fields)
-            last_id = entry.id
+    entries = tail(client, stream_key(run_id), after_id or "0", block_s)
+    try:
+        async for item in entries:
+            entry = None if item is None else StreamEntry(item[0], item[1][b"e"].decode(), item[1][b"d"])
             yield entry
-            if entry.is_end:
+            if entry is not None and entry.is_end:
                 return
+    finally:
+        await entries.aclose()
 
 
 async def read_end(client: aioredis.Redis, run_id: str, block_s: float) -> StreamEntry | None:

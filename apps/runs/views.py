@@ -280,6 +280,7 @@ class ThreadEventsView(ApiView):
     def post(self, request: Request, thread_id: uuid.UUID) -> StreamingHttpResponse:
         wanted = protocol.EventFilter.parse(request.data)
         authorize("threads", "read", {"thread_id": str(thread_id)})
+        protocol.check_readable(str(thread_id))
         return streamed(protocol.thread_events(str(thread_id), wanted), request)
 
 

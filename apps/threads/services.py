@@ -313,3 +313,17 @@ def extract_path(document: Any, path: str) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return value
+
+
+def get_or_create_thread(thread_id: uuid.UUID) -> Thread:
+    """A thread the request's user may see (NotFound for another's), or a new one created as
+    `POST /threads` creates it (custom auth stamps it): what runs started by id on a thread
+    that may not exist yet act on (the streaming protocol's `run.start`, A2A's `contextId`).
+
+    Call it after `authorize`: the filter the auth handler gives scopes the look-up.
+    """
+    if Thread._base_manager.filter(pk=thread_id).exists():
+        return get_thread(thread_id)
+    value: dict[str, Any] = {"thread_id": str(thread_id), "metadata": {}}
+    authorize("threads", "create", value)
+    return create_thread(thread_id=thread_id, metadata=value["metadata"], if_exists="do_nothing")

@@ -199,3 +199,25 @@ def test_listed_in_our_openapi_schema(url: str) -> None:
     paths = httpx.get(f"{url}/openapi.json").json()["paths"]
     assert paths["/a2a/{assistant_id}"]["post"]["summary"] == "A2A JSON-RPC"
     assert paths["/.well-known/agent-card.json"]["get"]["summary"] == "A2A Agent Card"
+
+
+def test_a2a_1_0_method_names_and_enums(url: str) -> None:
+    """The card advertises protocol 1.0: its method names work too, answered with its ProtoJSON enums."""
+    agent = assistant_id(url, "agent")
+    message = {"role": "ROLE_USER", "parts": [{"text": "hello v1"}], "messageId": "v1-1"}
+    task = rpc(url, agent, "SendMessage", {"message": message})["result"]["task"]
+    assert task["status"]["state"] == "TASK_STATE_COMPLETED"
+    assert [(m["role"], m["parts"][0]["text"]) for m in task["history"]] == [
+        ("ROLE_USER", "hello v1"),
+        ("ROLE_AGENT", "You said: hello v1"),
+    ]
+    got = rpc(url, agent, "GetTask", {"id": task["id"]})["result"]
+    assert got["id"] == task["id"] and got["status"]["state"] == "TASK_STATE_COMPLETED"
+    assert rpc(url, agent, "CancelTask", {"id": task["id"]})["error"]["code"] == -32002
+
+    stream = {"jsonrpc": "2.0", "id": "s", "method": "SendStreamingMessage", "params": {"message": message}}
+    response = httpx.post(f"{url}/a2a/{agent}", json=stream, headers=SSE, timeout=60)
+    first, *_, final = sse_results(response)
+    assert first["task"]["status"]["state"] == "TASK_STATE_SUBMITTED"
+    assert first["task"]["history"][0]["parts"] == [{"text": "hello v1"}]  # as sent
+    assert final["status"]["state"] == "TASK_STATE_COMPLETED" and final["final"] is True

@@ -1,5 +1,6 @@
 """Custom auth from langgraph.json (a langgraph_sdk.Auth): users only see and touch their own resources."""
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -178,6 +179,30 @@ def test_a_graph_factory_gets_the_user_who_created_the_run(server: LiveServer) -
     run(main())
 
 
+def test_thread_streams_are_their_owners(server: LiveServer) -> None:
+    """client.threads.stream(): the thread run.start creates is its user's; nobody else reads its events."""
+
+    async def main() -> None:
+        alice = as_user(server, "token-alice")
+        async with alice.threads.stream(assistant_id="agent") as thread:
+            await thread.run.start(input=HELLO)
+            output = await asyncio.wait_for(thread.output, 30)
+            thread_id = thread.thread_id
+        assert output["messages"][-1]["content"] == "You said: hello"
+        assert (await alice.threads.get(thread_id))["metadata"]["owner"] == "alice"
+
+        bob = as_user(server, "token-bob")
+        body = {"channels": ["lifecycle"]}
+        events = await bob.http.client.post(f"/threads/{thread_id}/stream/events", json=body)
+        assert events.status_code == 404
+        command = {"id": 1, "method": "run.start", "params": {"assistant_id": "agent", "input": HELLO}}
+        started = (await bob.http.client.post(f"/threads/{thread_id}/commands", json=command)).json()
+        assert started["type"] == "error" and started["message"].startswith("404")
+        assert len(await alice.runs.list(thread_id)) == 1
+
+    run(main())
+
+
 def test_cors_preflights_need_no_credentials(server: LiveServer) -> None:
     # Browsers send preflights without the Authorization header: they must not meet the 401.
     preflight = httpx.options(
@@ -191,3 +216,23 @@ def test_cors_preflights_need_no_credentials(server: LiveServer) -> None:
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "*"
     assert preflight.headers["access-control-allow-headers"] == "authorization,content-type"
+
+
+def test_a2a_contexts_are_their_owners(server: LiveServer) -> None:
+    async def main() -> None:
+        alice, bob = as_user(server, "token-alice"), as_user(server, "token-bob")
+        agent = (await alice.assistants.search(graph_id="agent"))[0]["assistant_id"]
+        message = {"role": "user", "parts": [{"kind": "text", "text": "hi"}], "messageId": "m1"}
+        send = {"jsonrpc": "2.0", "id": "1", "method": "message/send", "params": {"message": message}}
+        task = (await alice.http.client.post(f"/a2a/{agent}", json=send)).json()["result"]
+        assert task["status"]["state"] == "completed"
+        assert (await alice.threads.get(task["contextId"]))["metadata"]["owner"] == "alice"
+
+        intruding = {**send, "params": {"message": {**message, "contextId": task["contextId"]}}}
+        refused = (await bob.http.client.post(f"/a2a/{agent}", json=intruding)).json()
+        assert refused["error"]["code"] == -32602 and "not found" in refused["error"]["message"]
+        get = {"jsonrpc": "2.0", "id": "2", "method": "tasks/get", "params": {"id": task["id"]}}
+        assert (await bob.http.client.post(f"/a2a/{agent}", json=get)).json()["error"]["code"] == -32001
+        assert len(await alice.runs.list(task["contextId"])) == 1
+
+    run(main())

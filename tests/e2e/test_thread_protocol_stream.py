@@ -6,8 +6,10 @@ on the same graphs.
 """
 
 import asyncio
+import os
 import uuid
 
+import redis
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.stream.transport import ProtocolSseTransport
 
@@ -56,6 +58,17 @@ async def until_root_terminal(events, timeout_s: float = 30.0) -> list[dict]:
     return collected
 
 
+async def read_run(client, thread_id: str, params: dict) -> list[dict]:
+    """Events of a stream opened with the SDK's transport, up to the first root terminal event."""
+    transport = ProtocolSseTransport(client=client.http.client, thread_id=thread_id)
+    try:
+        stream = transport.open_event_stream(params)
+        await stream.ready
+        return await until_root_terminal(stream.events)
+    finally:
+        await transport.close()
+
+
 def test_run_start_streams_upstreams_events_in_order(url: str) -> None:
     async def main() -> None:
         client = get_client(url=url)
@@ -102,12 +115,8 @@ def test_reconnect_with_since_replays_only_later_events(url: str) -> None:
             (22, "lifecycle", "completed"),
         ]
 
-        transport = ProtocolSseTransport(client=client.http.client, thread_id=thread_id)
-        replay = transport.open_event_stream({"channels": ["lifecycle", "values", "messages"], "since": 5})
-        await replay.ready
-        replayed = await until_root_terminal(replay.events)  # the first run's end: seq 11
-        await replay.close()
-        await transport.close()
+        # Read up to the first run's end (seq 11).
+        replayed = await read_run(client, thread_id, {"channels": ["lifecycle", "values", "messages"], "since": 5})
         assert [e["seq"] for e in replayed] == list(range(6, 12))
         assert replayed == first[5:]  # the same events, ids and timestamps as the first time
 
@@ -143,11 +152,7 @@ def test_filters_by_channel_and_namespace(url: str) -> None:
             "trigger_call_id": inner[0].split(":", 1)[1],
         }
 
-        transport = ProtocolSseTransport(client=client.http.client, thread_id=thread_id)
-        root_only = transport.open_event_stream({"channels": ["lifecycle"], "namespaces": [[]], "depth": 0})
-        await root_only.ready
-        got = await until_root_terminal(root_only.events)
-        await transport.close()
+        got = await read_run(client, thread_id, {"channels": ["lifecycle"], "namespaces": [[]], "depth": 0})
         assert summary(got) == [("lifecycle", "running"), ("lifecycle", "completed")]
         assert [e["seq"] for e in got] == [1, 9]  # seq counts every event, sent or not
 
@@ -159,11 +164,7 @@ def test_interrupt_is_requested_and_answered(url: str) -> None:
         client = get_client(url=url)
         async with client.threads.stream(assistant_id="asking") as thread:
             await thread.run.start(input={"steps": ["a"]})
-            transport = ProtocolSseTransport(client=client.http.client, thread_id=thread.thread_id)
-            stream = transport.open_event_stream({"channels": ["lifecycle", "input"]})
-            await stream.ready
-            events = await until_root_terminal(stream.events)
-            await transport.close()
+            events = await read_run(client, thread.thread_id, {"channels": ["lifecycle", "input"]})
             requested = events[1]
             assert summary(events) == [
                 ("lifecycle", "running"),
@@ -278,3 +279,23 @@ def test_listed_in_our_openapi_schema(url: str) -> None:
     paths = get_sync_client(url=url).http.get("/openapi.json")["paths"]
     assert paths["/threads/{thread_id}/commands"]["post"]["summary"] == "Protocol v2 Command"
     assert paths["/threads/{thread_id}/stream/events"]["post"]["summary"] == "Protocol v2 Event Stream (SSE)"
+
+
+def test_a_run_whose_events_expired_replays_at_once_from_its_recorded_end(url: str) -> None:
+    async def main() -> None:
+        client = get_client(url=url)
+        async with client.threads.stream(assistant_id="agent") as thread:
+            started = await thread.run.start(input=HELLO)
+            await asyncio.wait_for(thread.output, 30)
+            thread_id = thread.thread_id
+        # What RUN_STREAM_TTL_S does to an old run: its events go, the thread still lists it.
+        redis.Redis.from_url(os.environ["REDIS_URL"]).delete(f"run:{started['run_id']}:events")
+        transport = ProtocolSseTransport(client=client.http.client, thread_id=thread_id)
+        stream = transport.open_event_stream({"channels": ["lifecycle"]})
+        await stream.ready
+        # Well within one heartbeat (10 s): no blocking read on a stream that is gone.
+        events = await until_root_terminal(stream.events, timeout_s=5)
+        await transport.close()
+        assert [e["params"]["data"]["event"] for e in events] == ["running", "completed"]
+
+    run(main())
