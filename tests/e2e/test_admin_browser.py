@@ -172,7 +172,9 @@ def test_operator_sees_charts_graph_conversation_and_run_timeline(tmp_path: Path
                 assert count(driver, f"#chart-{chart} svg"), chart
             legend = texts(driver, "#chart-throughput-hour svg .legend text")
             assert {"success", "error"} <= set(legend) and "running" not in legend  # statuses the hour has seen
-            assert count(driver, "#chart-throughput-hour svg .series path.line") == len(legend)  # an area per status
+            assert count(driver, "#chart-throughput-hour svg .series rect")  # bars per minute
+            day_series = count(driver, "#chart-throughput-day svg .series path.line")  # an area per status
+            assert day_series == len(texts(driver, "#chart-throughput-day svg .legend text"))
             assert {"p50", "p95"} <= set(texts(driver, "#chart-durations-hour svg .legend text"))
             assert count(driver, "#chart-durations-hour svg .series .dot")
             assert "failing" in texts(driver, "#chart-errors svg .axis text")
