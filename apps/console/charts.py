@@ -87,25 +87,35 @@ def runs_per_minute(
     statuses: Iterable[str],
     bucket_minutes: int,
     label_every: int,
+    *,
+    bars: bool = True,
 ) -> SafeString:
-    """Stacked bars: runs created per minute (averaged over wider buckets), one series per status."""
-    statuses = list(statuses)
-    chart = pygal.StackedBar(
+    """Runs created per minute (averaged over wider buckets), stacked by status.
+
+    Bars (each minute readable), or with `bars=False` filled areas for long windows: pygal's
+    cost is per drawn element, and a day of 96 bars by six statuses took ~0.4 s to draw where
+    its areas take ~20 ms. Only the statuses seen in the window get a series, for the same reason.
+    """
+    seen = {status for bucket in buckets for status in counts.get(bucket, {})}
+    statuses = [status for status in statuses if status in seen]
+    kind, look = (pygal.StackedBar, {}) if bars else (pygal.StackedLine, {"fill": True, "show_dots": False})
+    chart = kind(
         title=title,
         style=_style(STATUS_COLORS[s] for s in statuses),
+        **look,
         x_labels=[_clock(b) for b in buckets],
         x_labels_major_every=label_every,
         show_minor_x_labels=False,
         legend_at_bottom=True,
-        legend_at_bottom_columns=len(statuses),
+        legend_at_bottom_columns=max(len(statuses), 1),
         y_title="runs / min",
         no_data_text="No runs",
         value_formatter=lambda v: f"{v:g}",
+        include_x_axis=True,
         **COMMON,
     )
     for status in statuses:
-        values = [counts.get(b, {}).get(status, 0) / bucket_minutes for b in buckets]
-        chart.add(status, [v or None for v in values])
+        chart.add(status, [counts.get(b, {}).get(status, 0) / bucket_minutes for b in buckets])
     return render(chart)
 
 

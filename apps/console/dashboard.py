@@ -63,6 +63,7 @@ def chart_context(overview: Overview) -> dict[str, Any]:
                 statuses,
                 DAY_BUCKET_S // 60,
                 16,
+                bars=False,
             ),
             "durations_hour": charts.durations("Run duration p50 / p95, last hour", hour, overview.durations_hour, 10),
             "durations_day": charts.durations("Run duration p50 / p95, last day", day, overview.durations_day, 16),

@@ -66,9 +66,6 @@ class Run(TimestampedModel):
             models.Index(fields=["status", "created_at"], name="run_status_created"),
             # the sweeper: running runs whose lease lapsed
             models.Index(fields=["status", "lease_expires_at"], name="run_status_lease"),
-            # the admin dashboard: runs created per minute and status over the last day
-            # (apps/runs/overview.py runs_created), an index-only range scan
-            models.Index(fields=["created_at"], include=["status"], name="run_created_status"),
             # the admin dashboard: p50/p95 duration of runs ended over the last day
             # (apps/runs/overview.py run_durations), an index-only range scan
             models.Index(fields=["ended_at"], include=["started_at"], name="run_ended_started"),

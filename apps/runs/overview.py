@@ -27,7 +27,7 @@ PENDING_COUNT_CAP = 10_000
 
 
 RUNS_TABLE = Run._meta.db_table
-# Runs created per minute and status (index run_created_status: an index-only range scan).
+# Runs created per minute and status (a range scan of created_at's index).
 CREATED_SQL = f"""
     SELECT to_timestamp(floor(extract(epoch FROM created_at) / 60) * 60) AS minute, status, count(*)
     FROM {RUNS_TABLE} WHERE created_at >= %s GROUP BY 1, 2
@@ -76,7 +76,7 @@ def bucket_starts(now: datetime.datetime, window: datetime.timedelta, width_s: i
 
 
 def runs_created(since: datetime.datetime) -> dict[datetime.datetime, dict[str, int]]:
-    """Runs created per minute and status since `since` (index run_created_status, index-only)."""
+    """Runs created per minute and status since `since` (created_at's index)."""
     per_minute: dict[datetime.datetime, dict[str, int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(CREATED_SQL, [since])

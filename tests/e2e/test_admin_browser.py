@@ -151,8 +151,10 @@ def test_operator_sees_charts_graph_conversation_and_run_timeline(tmp_path: Path
             for chart in ("throughput-hour", "throughput-day", "durations-hour", "durations-day", "queue", "errors"):
                 assert count(driver, f"#chart-{chart} svg"), chart
             legend = texts(driver, "#chart-throughput-hour svg .legend text")
-            assert {"pending", "running", "success", "error"} <= set(legend)
-            assert count(driver, "#chart-throughput-hour svg .series rect")  # bars drawn
+            assert {"success", "error"} <= set(legend) and "running" not in legend  # statuses the hour has seen
+            assert count(driver, "#chart-throughput-hour svg .series rect")  # bars per minute
+            day_series = count(driver, "#chart-throughput-day svg .series path.line")  # an area per status
+            assert day_series == len(texts(driver, "#chart-throughput-day svg .legend text"))
             assert {"p50", "p95"} <= set(texts(driver, "#chart-durations-hour svg .legend text"))
             assert count(driver, "#chart-durations-hour svg .series .dot")
             assert "failing" in texts(driver, "#chart-errors svg .axis text")
@@ -161,6 +163,7 @@ def test_operator_sees_charts_graph_conversation_and_run_timeline(tmp_path: Path
             assert texts(driver, ".console-stats div strong")[0] == "0"
             slow_thread, slow_run = run(start_slow_run(server.url))
             wait_for(lambda: texts(driver, ".console-stats div strong")[0] == "1", timeout_s=20)
+            wait_for(lambda: "running" in texts(driver, "#chart-throughput-hour svg .legend text"), timeout_s=20)
             assert int(driver.find_element(By.ID, "live-charts").get_attribute("data-refreshed")) >= 1
             assert fits_the_screen(driver)
             screenshot(driver, "admin-dashboard.png")
