@@ -7,9 +7,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from apps.assistants.models import Assistant, AssistantVersion
+from apps.auth.custom_auth import current_user
 from apps.core.errors import Conflict, InvalidInput, NotFound
 from apps.core.queries import apply_sort
 from apps.graphs.registry import GraphRegistry, default_assistant_id, get_registry
+from apps.graphs.store import get_sync_store
 from apps.threads.services import delete_threads_of_assistant
 
 SYSTEM_METADATA = {"created_by": "system"}
@@ -214,7 +216,9 @@ def graph_for(assistant: Assistant, xray: bool | int = False) -> dict[str, Any]:
 def built_graph(assistant: Assistant) -> Any:
     """The assistant's compiled graph, built with its configuration (factories see it)."""
     loaded = get_registry().get(assistant.graph_id)
-    return loaded.build_sync({"configurable": assistant.config.get("configurable", {})})
+    return loaded.build_sync(
+        {"configurable": assistant.config.get("configurable", {})}, store=get_sync_store(), user=current_user.get()
+    )
 
 
 def schemas_for(assistant: Assistant) -> dict[str, Any]:

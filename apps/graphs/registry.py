@@ -93,14 +93,14 @@ class LoadedGraph:
         else:
             yield _as_pregel(self.spec, await made if inspect.isawaitable(made) else made)
 
-    def build_sync(self, config: dict[str, Any], access_context: str = "assistants.read") -> Pregel:
-        """The graph for reading its structure or state outside an event loop."""
+    def build_sync(
+        self, config: dict[str, Any], access_context: str = "assistants.read", *, store: Any = None, user: Any = None
+    ) -> Pregel:
+        """The graph for reading its structure or state outside an event loop; a factory gets the
+        request's `store` and `user` in its ServerRuntime (the caller passes them: the registry
+        knows neither the store nor the request)."""
         if self.graph is not None:
             return self.graph
-        from apps.auth.custom_auth import current_user
-        from apps.graphs.store import get_sync_store
-
-        store, user = get_sync_store(), current_user.get()
 
         async def built() -> Pregel:
             async with self.build(config, access_context=access_context, store=store, user=user) as graph:

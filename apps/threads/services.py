@@ -11,13 +11,14 @@ from django.utils import timezone
 from langgraph.errors import InvalidUpdateError
 from langgraph.types import StateUpdate
 
-from apps.auth.custom_auth import authorize
+from apps.auth.custom_auth import authorize, current_user
 from apps.core.errors import BadRequest, Conflict, NotFound
 from apps.core.jsonutil import normalize
 from apps.core.queries import apply_sort
 from apps.graphs.checkpointer import copy_thread_checkpoints, get_sync_checkpointer, thread_storage
 from apps.graphs.registry import get_registry
 from apps.graphs.state import checkpoint_json, command_from_json, empty_state, interrupts_by_task, snapshot_to_json
+from apps.graphs.store import get_sync_store
 from apps.threads.models import Thread, ThreadStatus
 
 
@@ -150,7 +151,10 @@ def _graph_of(thread: Thread) -> Any | None:
     if not graph_id or graph_id not in registry:
         return None
     graph = registry.get(graph_id).build_sync(
-        {"configurable": {"thread_id": str(thread.thread_id)}}, access_context="threads.read"
+        {"configurable": {"thread_id": str(thread.thread_id)}},
+        access_context="threads.read",
+        store=get_sync_store(),
+        user=current_user.get(),
     )
     return graph.copy(update={"checkpointer": get_sync_checkpointer()})
 

@@ -161,7 +161,7 @@ def test_an_unknown_path_under_debug_is_a_json_404(settings, assistants) -> None
     settings.API_KEYS = []
     client = request(Client([b""]), "GET", "/no/such/path", {"accept": "text/html"})
     assert client.status == 404
-    assert client.json() == {"detail": "Not found: /no/such/path"}
+    assert client.json() == {"detail": "Not Found"}
 
 
 def test_manage_py_dev_does_not_turn_debug_on() -> None:
