@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from apps.core.embedded import free_port
+from apps.devserver.embedded import free_port
 from tests.conftest import wait_for
 from tests.e2e.test_admin_browser import CHROMEDRIVER, CHROMIUM, browser
 from tests.e2e.test_js_client import JS_DIR, NODE, NPM, install_client
