@@ -11,10 +11,12 @@ import asyncio
 import threading
 import weakref
 
+import psycopg
 from django.conf import settings
 from langgraph.store.base import TTLConfig
 from langgraph.store.postgres import AsyncPostgresStore, PostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig
+from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
 from apps.graphs.checkpointer import database_conninfo, open_async_pool, open_sync_pool
@@ -59,24 +61,52 @@ def setup_store_tables() -> None:
         store.setup()
 
 
+def pgvector_missing_message(available: bool, role: str, database: str) -> str:
+    """Why store.index cannot be set up, and the remedy: pgvector absent from the server, or not creatable by `role`."""
+    needs = "langgraph.json store.index (semantic search) needs the pgvector extension ('vector')"
+    if not available:
+        return (
+            f"{needs}, which this PostgreSQL server does not have: install pgvector on it "
+            "(https://github.com/pgvector/pgvector), use the embedded PostgreSQL of `manage.py dev`, "
+            "or remove store.index"
+        )
+    # pgvector is not a trusted extension: only a superuser (or a managed service's admin role) may create it.
+    return (
+        f"{needs} in database {database!r}, and role {role!r} may not create it: ask a superuser to run "
+        f"`CREATE EXTENSION vector;` in database {database!r}, then run `manage.py prepare` again, "
+        "or remove store.index"
+    )
+
+
+def ensure_pgvector(conn: psycopg.Connection) -> None:
+    """Create pgvector in the database unless it is there; StoreSetupError naming the remedy when that fails."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(
+            "SELECT current_user, current_database(), "
+            "EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector'), "
+            "EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector')"
+        )
+        role, database, available, installed = cur.fetchone()
+        if installed:
+            return  # a superuser made it: the app's role needs no privilege to use it
+        if not available:
+            raise StoreSetupError(pgvector_missing_message(False, role, database))
+        try:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise StoreSetupError(pgvector_missing_message(True, role, database)) from exc
+
+
 def prepare_store() -> None:
     """Create what langgraph.json's `store.index` needs (pgvector, the vectors table); run by `prepare`.
 
-    Raises StoreSetupError with the remedy when PostgreSQL has no pgvector.
+    Raises StoreSetupError with the remedy when PostgreSQL has no pgvector or the role may not create it.
     """
     index = index_config()
     if index is None:
         return
     with PostgresStore.from_conn_string(database_conninfo(), index=index) as store:
-        with store.conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
-            if cur.fetchone() is None:
-                raise StoreSetupError(
-                    "langgraph.json store.index (semantic search) needs the pgvector extension ('vector'), "
-                    "which this PostgreSQL server does not have: install pgvector on it "
-                    "(https://github.com/pgvector/pgvector), use the embedded PostgreSQL of `manage.py dev`, "
-                    "or remove store.index"
-                )
+        ensure_pgvector(store.conn)
         try:
             store.setup()
         except Exception as exc:

@@ -1,12 +1,14 @@
 """langgraph.json's `store` section: index and ttl are read and checked; the embed function is resolved."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from apps.graphs.config import GraphConfigError, load_config, parse_store_config
 from apps.graphs.registry import GraphRegistry, _names_python_object
+from apps.graphs.store import pgvector_missing_message
 from tests.conftest import FIXTURE_APP
 
 STORE_CONFIG = FIXTURE_APP / "langgraph-store.json"
@@ -63,3 +65,18 @@ def test_a_broken_embed_entry_stops_loading(tmp_path: Path) -> None:
     config.write_text(json.dumps({"graphs": graphs, "store": {"index": {"dims": 4, "embed": "acme:embed-v1"}}}))
     with pytest.raises(GraphConfigError, match="store.index.embed: 'acme:embed-v1' cannot be used"):
         GraphRegistry(load_config(config))
+
+
+def test_a_server_without_pgvector_is_told_to_install_it() -> None:
+    message = pgvector_missing_message(available=False, role="app", database="agents")
+    assert re.match(r"langgraph\.json store\.index .* needs the pgvector extension \('vector'\)", message)
+    assert "install pgvector" in message and "remove store.index" in message
+    assert "CREATE EXTENSION" not in message  # no superuser can create what the server lacks
+
+
+def test_a_role_that_may_not_create_pgvector_is_told_to_ask_a_superuser() -> None:
+    message = pgvector_missing_message(available=True, role="app", database="agents")
+    assert re.match(r"langgraph\.json store\.index .* needs the pgvector extension \('vector'\)", message)
+    assert "role 'app' may not create it" in message
+    assert "ask a superuser to run `CREATE EXTENSION vector;` in database 'agents'" in message
+    assert "install pgvector" not in message  # the server has it
