@@ -64,7 +64,7 @@ def open_sync_pool(max_size: int) -> ConnectionPool:
         max_size=max_size,
         kwargs=CONNECTION_KWARGS,
         open=True,
-        **pool_options(ConnectionPool.check_connection),
+        **pool_options(is_async=False),
     )
     register(pool)
     return pool
@@ -78,7 +78,7 @@ async def open_async_pool(max_size: int, connection_kwargs: dict | None = None) 
         max_size=max_size,
         kwargs=kwargs,
         open=False,
-        **pool_options(AsyncConnectionPool.check_connection),
+        **pool_options(is_async=True),
     )
     await pool.open()
     register(pool)
