@@ -57,8 +57,13 @@ class BodyTooLarge(Exception):
 def refusal_before_body(scope: dict) -> HttpResponseBase | None:
     """401 or 413 decided from the request line and headers alone, or None."""
     headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", ())}
-    refusal = api_key_refusal(scope["path"], headers.get("x-api-key"))
-    return refusal if refusal is not None else declared_size_refusal(headers.get("content-length"))
+    # A browser's CORS preflight carries no key (nor a body): the middleware chain decides on it,
+    # in its order (a CORS middleware answers before ApiKeyMiddleware); its body is still capped.
+    if scope["method"] != "OPTIONS":
+        refusal = api_key_refusal(scope["path"], headers.get("x-api-key"))
+        if refusal is not None:
+            return refusal
+    return declared_size_refusal(headers.get("content-length"))
 
 
 class SyncChainASGIHandler(ASGIHandler):

@@ -56,31 +56,22 @@ def database_conninfo() -> str:
     return make_conninfo(**{k: v for k, v in parts.items() if v})
 
 
+def _pool_arguments(max_size: int, kwargs: dict, *, is_async: bool) -> dict:
+    """A pool on the Django database (outage behaviour: apps/core/dbpools.py)."""
+    options = pool_options(is_async=is_async)
+    return {"conninfo": database_conninfo(), "min_size": 1, "max_size": max_size, "kwargs": kwargs, **options}
+
+
 def open_sync_pool(max_size: int) -> ConnectionPool:
-    """A psycopg pool on the Django database, in the form langgraph's Postgres classes expect
-    (outage behaviour: apps/core/dbpools.py)."""
-    pool = ConnectionPool(
-        database_conninfo(),
-        min_size=1,
-        max_size=max_size,
-        kwargs=CONNECTION_KWARGS,
-        open=True,
-        **pool_options(ConnectionPool.check_connection),
-    )
+    """A psycopg pool on the Django database, in the form langgraph's Postgres classes expect."""
+    pool = ConnectionPool(**_pool_arguments(max_size, CONNECTION_KWARGS, is_async=False), open=True)
     register(pool)
     return pool
 
 
 async def open_async_pool(max_size: int, connection_kwargs: dict | None = None) -> AsyncConnectionPool:
     kwargs = connection_kwargs or CONNECTION_KWARGS
-    pool = AsyncConnectionPool(
-        database_conninfo(),
-        min_size=1,
-        max_size=max_size,
-        kwargs=kwargs,
-        open=False,
-        **pool_options(AsyncConnectionPool.check_connection),
-    )
+    pool = AsyncConnectionPool(**_pool_arguments(max_size, kwargs, is_async=True), open=False)
     await pool.open()
     register(pool)
     return pool

@@ -44,9 +44,12 @@ from apps.threads.services import authorize_new_thread
 logger = logging.getLogger(__name__)
 
 DEFAULT_STREAM_MODES = ["values"]
-# Pause before retrying a run that an outage interrupted, doubled per attempt, capped.
+# Pause before retrying a run that an outage interrupted, doubled per attempt, capped; and how
+# many executions such retries may add to RUN_MAX_ATTEMPTS (1+2+4+8+16 s: a minute-long outage),
+# so that the pools' reconnection after an outage cannot use up the budget for lost workers.
 OUTAGE_RETRY_DELAY_S = 1.0
 OUTAGE_RETRY_MAX_DELAY_S = 30.0
+OUTAGE_EXTRA_ATTEMPTS = 5
 # Set when this worker process received SIGTERM: it claims no more runs.
 _shutting_down = False
 # Keys of the request body kept on the run (what the executor needs, and what
@@ -515,13 +518,13 @@ def _retry_after_outage(run: Run, exc: BaseException) -> None:
     """PostgreSQL or Redis failed under the run (apps.core.failures): back to pending, dispatched
     again after a pause that doubles with each attempt; the next attempt resumes from the run's
     last checkpoint (or records the outcome of a graph that had finished). After RUN_MAX_ATTEMPTS
-    the run ends `error` with this failure. If PostgreSQL is still down, the run's lease lapses
-    and the sweeper retries it instead.
+    + OUTAGE_EXTRA_ATTEMPTS executions the run ends `error` with this failure. If PostgreSQL is
+    still down, the run's lease lapses and the sweeper retries it instead.
     """
     check_idle_connections()
     run.has_more = False  # claim no further run of this thread now: they stay behind this one
     try:
-        if run.attempt >= settings.RUN_MAX_ATTEMPTS:
+        if run.attempt >= settings.RUN_MAX_ATTEMPTS + OUTAGE_EXTRA_ATTEMPTS:
             finish_run(run, _failed(exc, f"gave up after {run.attempt} attempts"))
             return
         moved = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(

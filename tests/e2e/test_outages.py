@@ -126,7 +126,7 @@ class Answer:
 
 @dataclass
 class Probes:
-    """Requests sent in a loop from a background thread while the outage comes and goes."""
+    """Requests sent in loops, each from a thread of its own, while the outage comes and goes."""
 
     url: str
     thread_id: str
@@ -143,28 +143,30 @@ class Probes:
             ("wait", "POST", "/runs/wait", wait),
         ]
 
-    def run(self) -> None:
+    def probe(self, name: str, method: str, path: str, body: dict | None) -> None:
+        """One probe in a loop, in a thread of its own: a wait lasting as long as its run holds up no other."""
         with httpx.Client(base_url=self.url, timeout=60) as client:
             while not self.stop.is_set():
-                for name, method, path, body in self.requests():
-                    started = time.monotonic()
-                    try:
-                        response = client.request(method, path, json=body)
-                        status, content = response.status_code, response.content
-                    except httpx.TransportError as exc:
-                        status, content = type(exc).__name__, b""
-                    now = time.monotonic()
-                    self.answers.append(Answer(name, status, now - started, now, content))
-                self.stop.wait(0.05)
+                started = time.monotonic()
+                try:
+                    response = client.request(method, path, json=body)
+                    status, content = response.status_code, response.content
+                except httpx.TransportError as exc:
+                    status, content = type(exc).__name__, b""
+                now = time.monotonic()
+                self.answers.append(Answer(name, status, now - started, now, content))
+                self.stop.wait(0.1)
 
     def __enter__(self) -> "Probes":
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self.probe, args=args, daemon=True) for args in self.requests()]
+        for thread in self.threads:
+            thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
-        self.thread.join(timeout=120)
+        for thread in self.threads:
+            thread.join(timeout=120)
 
 
 def create_load(url: str) -> list[tuple[str, str]]:

@@ -1,8 +1,15 @@
 """How a run ends when something under it fails: an outage is retried, any other failure ends it at once."""
 
+import os
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
 import psycopg
 import pytest
 import redis
+from django.db import connection
 from django.db import utils as db_utils
 from psycopg_pool import PoolTimeout
 
@@ -77,3 +84,52 @@ def test_a_value_postgresql_cannot_store_ends_the_run_in_error_at_once(assistant
     assert run.error["error"] in ("DataError", "UntranslatableCharacter")
     assert "Unicode" in run.error["message"] or "\\u0000" in run.error["message"]
     assert not Run.objects.filter(status=RunStatus.RUNNING).exists()
+
+
+def refuse_connections(database: str, *, after_s: float, for_s: float, spare_pid: int) -> threading.Thread:
+    """A PostgreSQL outage for one database: its connections cut (but `spare_pid`'s), new ones
+    refused, for a while."""
+    admin_url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
+
+    def outage() -> None:
+        time.sleep(after_s)
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid NOT IN (pg_backend_pid(), %s)",
+                (database, spare_pid),
+            )
+            time.sleep(for_s)
+            admin.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true')
+
+    thread = threading.Thread(target=outage)
+    thread.start()
+    return thread
+
+
+def test_a_run_cut_by_a_database_outage_resumes_from_its_checkpoint(assistants, no_dispatch, tmp_path: Path) -> None:
+    """step_one checkpoints; PostgreSQL cuts the worker's checkpointer connections and refuses new
+    ones while step_two sleeps, so step_two's checkpoint fails: an outage, not the graph's fault.
+    The run must not end `error` but be retried until PostgreSQL is back, and start again at
+    step_two. (This thread's connection is spared: recording that decision needs one.)"""
+    log = tmp_path / "steps.log"
+    thread = create_thread()
+    config = {"configurable": {"delay": 1.0, "log_path": str(log)}}
+    run = services.create_run({"assistant_id": "counted", "input": {}, "config": config}, thread.thread_id)
+    connection.ensure_connection()
+    spare_pid = connection.connection.info.backend_pid
+    outage = refuse_connections(connection.settings_dict["NAME"], after_s=0.4, for_s=3.0, spare_pid=spare_pid)
+    # Each attempt that fails for the outage dispatches the run again (the recorder skips the pause,
+    # so attempts follow one another until PostgreSQL is back); deliver() plays them all.
+    no_dispatch.deliver()
+    outage.join()
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCESS, run.error
+    assert run.attempt >= 2
+    steps = log.read_text().splitlines()
+    assert steps.count("step_one") == 1  # checkpointed before the outage: not run again
+    assert steps.count("step_two started") == 2  # its checkpoint was lost to the outage: run again
+    # (LangGraph saves checkpoints in the background: step_three may have run before the save failed.)
+    assert steps[-1] == "step_three"
