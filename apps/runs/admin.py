@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.core.admin_tools import EstimatedCountPaginator, MetadataSearchMixin, pretty_json, status_badge
-from apps.runs import services
-from apps.runs.models import IN_FLIGHT_STATUSES, Run, RunStatus
+from apps.runs import services, transitions
+from apps.runs.cancellation import CancelAction
+from apps.runs.models import IN_FLIGHT_STATUSES, Run
 from apps.threads.services import get_thread_state
 
 
@@ -55,7 +56,7 @@ class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
         return False  # runs are created through the API, which dispatches them
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        queryset.exclude(status=RunStatus.RUNNING).delete()  # cancel a running run first
+        transitions.delete_runs_not_running(queryset)  # cancel a running run first
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, run: Run) -> str:
@@ -113,7 +114,7 @@ class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
             return f"unavailable: {exc}"
         return pretty_json(events) if events else "none kept"
 
-    def _cancel(self, request: HttpRequest, queryset: QuerySet, action: str) -> None:
+    def _cancel(self, request: HttpRequest, queryset: QuerySet, action: CancelAction) -> None:
         in_flight = list(queryset.filter(status__in=IN_FLIGHT_STATUSES))
         for run in in_flight:
             services.cancel_run(run.thread_id, run.run_id, action)
@@ -121,11 +122,11 @@ class RunAdmin(MetadataSearchMixin, admin.ModelAdmin):
 
     @admin.action(description="Cancel (interrupt) selected runs")
     def cancel_interrupt(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._cancel(request, queryset, "interrupt")
+        self._cancel(request, queryset, CancelAction.INTERRUPT)
 
     @admin.action(description="Cancel and roll back selected runs")
     def cancel_rollback(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._cancel(request, queryset, "rollback")
+        self._cancel(request, queryset, CancelAction.ROLLBACK)
 
     @admin.action(description="Re-run selected runs")
     def rerun(self, request: HttpRequest, queryset: QuerySet) -> None:

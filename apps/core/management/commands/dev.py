@@ -53,6 +53,7 @@ class Command(BaseCommand):
         with embedded_services(data_dir, need_postgres=need_pg, need_redis=need_redis) as service_env:
             env = {**os.environ, **service_env, "LANGGRAPH_CONFIG": str(config_path), "PYTHONUNBUFFERED": "1"}
             env.setdefault("DEBUG", "true")
+            env["N_JOBS_PER_WORKER"] = str(options["jobs_per_worker"])
             # Local development posts webhooks to local receivers; production refuses private addresses.
             env.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")
             # Celery warns at every start when run as root (as in containers); say it once, here.
@@ -99,10 +100,7 @@ class Command(BaseCommand):
                     "-A",
                     "agentplatform",
                     "worker",
-                    "--pool",
-                    "threads",
-                    "--concurrency",
-                    str(options["jobs_per_worker"]),
+                    # Pool and concurrency come from settings (CELERY_WORKER_POOL, N_JOBS_PER_WORKER).
                     "--hostname",
                     f"worker{index}@%h",
                     "-Q",
