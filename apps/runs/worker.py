@@ -111,6 +111,8 @@ class Worker:
         self._slots = threading.Condition()
         self._in_flight = 0
         self._stopping = threading.Event()
+        # Set when the shutdown grace ends: a run handed over but not started yet is requeued at once.
+        self._grace_over = threading.Event()
         self._memory = MemoryGauge()
         self._db: ThreadPoolExecutor | None = None
 
@@ -203,7 +205,12 @@ class Worker:
         with run_context(str(run.run_id), str(run.thread_id)):
             try:
                 spec = build_run_spec(run)
+                if self._grace_over.is_set():
+                    await self._in_db(transitions.requeue_run, run)
+                    return
                 try:
+                    # No await between the check above and the run's registration with the
+                    # cancel watcher: requeue_running_runs (on this loop) sees it either way.
                     outcome: executor.RunOutcome | None = await executor.execute_cancellable(spec)
                     if outcome.cancelled_with == CancelAction.REQUEUE:
                         await self._in_db(transitions.requeue_run, run)
@@ -246,6 +253,7 @@ class Worker:
         self.stop_admitting()
         if self._wait_idle(grace_s):
             return 0
+        self._grace_over.set()
         requeued = run_loop.run(requeue_running_runs())
         if requeued:
             logger.warning("worker shutdown: requeued %d unfinished runs", requeued)
