@@ -76,9 +76,14 @@ class CancelWatcher:
         return self.actions.pop(run_id, None)
 
     def requeue_all(self) -> int:
-        """Worker shutdown: stop every run this process executes, to be requeued."""
-        for run_id in list(self.running):
-            self._cancel(run_id, CancelAction.REQUEUE)
+        """Worker shutdown: stop every run this process executes, to be requeued; returns how many
+        are still running. Repeatable: a cancellation that code under the run swallowed (a run
+        cancelled while it sets up its graph) is delivered again."""
+        for run_id, task in list(self.running.items()):
+            if self.actions.get(run_id) == CancelAction.REQUEUE and not task.done():
+                task.cancel()
+            else:
+                self._cancel(run_id, CancelAction.REQUEUE)
         return len(self.running)
 
     def _cancel(self, run_id: str, action: str) -> None:

@@ -80,6 +80,7 @@ ADMISSION_RECHECK_S = 0.2
 MEMORY_READING_TTL_S = 0.5
 # After the grace, how long shutdown waits for the requeued runs to be recorded.
 REQUEUE_WAIT_S = 10.0
+REQUEUE_RETRY_S = 1.0
 
 
 class MemoryGauge:
@@ -257,8 +258,12 @@ class Worker:
         requeued = run_loop.run(requeue_running_runs())
         if requeued:
             logger.warning("worker shutdown: requeued %d unfinished runs", requeued)
-        if not self._wait_idle(REQUEUE_WAIT_S):
-            logger.error("worker shutdown: %d runs still in flight; the sweeper will requeue them", self._in_flight)
+        deadline = time.monotonic() + REQUEUE_WAIT_S
+        while not self._wait_idle(min(REQUEUE_RETRY_S, deadline - time.monotonic())):
+            if time.monotonic() >= deadline:
+                logger.error("worker shutdown: %d runs still in flight; the sweeper will requeue them", self._in_flight)
+                break
+            run_loop.run(requeue_running_runs())  # again, for a stop that a run's set-up swallowed
         return requeued
 
     def _wait_idle(self, timeout_s: float) -> bool:
