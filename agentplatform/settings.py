@@ -202,7 +202,17 @@ WORKER_SHUTDOWN_GRACE_S = env_float("WORKER_SHUTDOWN_GRACE_S", 5.0)
 SSE_HEARTBEAT_S = env_float("SSE_HEARTBEAT_S", 5.0)
 # Threads per API process running the (sync) views; each holds a pooled DB connection while busy.
 REQUEST_THREADS = env_int("REQUEST_THREADS", 8, minimum=1)
+# A worker's Celery threads only hand runs to its event loop (apps/runs/worker.py); how many
+# runs a process holds at once is MAX_RUNS_PER_WORKER, each an awaiting coroutine.
 N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)
+MAX_RUNS_PER_WORKER = env_int("MAX_RUNS_PER_WORKER", 500, minimum=1)
+# Back-pressure on memory: a worker claims no more runs while its RSS is above WORKER_MAX_RSS_MB,
+# or the host's available memory below WORKER_MIN_AVAILABLE_MEMORY_MB (0: no such check).
+WORKER_MAX_RSS_MB = env_int("WORKER_MAX_RSS_MB", 0, minimum=0)
+WORKER_MIN_AVAILABLE_MEMORY_MB = env_int("WORKER_MIN_AVAILABLE_MEMORY_MB", 256, minimum=0)
+# Threads per worker process for its runs' blocking database work (claim, finish); each holds a
+# pooled connection.
+WORKER_DB_THREADS = env_int("WORKER_DB_THREADS", 4, minimum=1)
 # Cost guard: a cron pauses itself after this many failed runs in a row.
 CRON_MAX_CONSECUTIVE_FAILURES = env_int("CRON_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
 # A cron's run history (status, timings, error, output summary) outlives its runs this many days.
@@ -252,6 +262,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# `celery -A agentplatform worker` alone starts the right pool: threads that hand runs to the
+# process's event loop (prefork would give each child its own loop, checkpointer and Redis pools).
+CELERY_WORKER_POOL = "threads"
+CELERY_WORKER_CONCURRENCY = N_JOBS_PER_WORKER
 # Workers consume this queue (`-Q`); separate deployments sharing one Redis use separate queues.
 RUNS_QUEUE = env_str("RUNS_QUEUE", "runs")
 CELERY_TASK_DEFAULT_QUEUE = RUNS_QUEUE

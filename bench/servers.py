@@ -75,8 +75,10 @@ def ours(
 
 
 @contextmanager
-def upstream() -> Iterator[str | None]:
-    """Upstream's in-memory `langgraph dev`, when `langgraph` is on PATH (pip install "langgraph-cli[inmem]")."""
+def upstream(extra_args: tuple[str, ...] = ()) -> Iterator[str | None]:
+    """Upstream's in-memory `langgraph dev`, when `langgraph` is on PATH (pip install "langgraph-cli[inmem]").
+
+    `extra_args`: more `langgraph dev` options (e.g. `--n-jobs-per-worker 1000`)."""
     executable = os.environ.get("LANGGRAPH_CLI") or shutil.which("langgraph")
     if not executable:
         yield None
@@ -84,7 +86,7 @@ def upstream() -> Iterator[str | None]:
     work = Path(tempfile.mkdtemp(prefix="bench-upstream-"))
     shutil.copytree(BENCH_APP, work / "app")
     port, log = free_port(), work / "server.log"
-    argv = [executable, "dev", "--port", str(port), "--no-browser", "--no-reload"]
+    argv = [executable, "dev", "--port", str(port), "--no-browser", "--no-reload", *extra_args]
     process = subprocess.Popen(argv, cwd=work / "app", stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -15,7 +15,7 @@ RUNS_QUEUE="${RUNS_QUEUE:-runs}"
 
 case "$role" in
     api) set -- "$PYTHON" -m uvicorn agentplatform.asgi:application --host 0.0.0.0 --port "$API_PORT" --workers "$API_PROCESSES" --timeout-graceful-shutdown 10 "$@" ;;
-    worker) set -- "$PYTHON" -m celery -A agentplatform worker --pool threads --concurrency "$N_JOBS_PER_WORKER" -Q "$RUNS_QUEUE" --loglevel INFO "$@" ;;
+    worker) set -- "$PYTHON" -m celery -A agentplatform worker -Q "$RUNS_QUEUE" --loglevel INFO "$@" ;;
     beat) set -- "$PYTHON" -m celery -A agentplatform beat --loglevel INFO "$@" ;;
     prepare) set -- "$PYTHON" manage.py prepare "$@" ;;
     flower)

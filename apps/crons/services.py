@@ -15,13 +15,16 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTasks
 
 from apps.assistants.services import resolve_assistant
 from apps.core.errors import InvalidInput, NotFound
 from apps.core.queries import apply_sort
+from apps.crons.history import record_cron_run
 from apps.crons.models import Cron, PauseReason
 from apps.crons.schedule import CronSchedule
+from apps.runs.models import Run, RunStatus
+from apps.runs.services import create_run
 from apps.threads.models import Thread
 
 logger = logging.getLogger(__name__)
@@ -173,8 +176,6 @@ def fire_cron(cron_id: str) -> uuid.UUID | None:
     Idempotent in effect: a disabled, expired or exhausted cron creates nothing
     (and disables itself if beat still had it scheduled).
     """
-    from apps.runs.services import create_run
-
     now = timezone.now()
     cron = Cron.objects.filter(pk=cron_id).select_related("assistant").first()
     if cron is None or not cron.enabled:
@@ -208,8 +209,20 @@ def _run_payload(cron: Cron) -> dict[str, Any]:
     return payload
 
 
+def on_run_finished(sender: Any, *, run: Run, status: str, **_: Any) -> None:
+    """`runs.hooks.run_finished` receiver: a cron's run that executed counts for or against it
+    (one cancelled before it started does not), and every one of them joins the cron's history."""
+    cron_id = (run.metadata or {}).get("cron_id")
+    if not cron_id:
+        return
+    if run.started_at is not None:
+        record_run_outcome(cron_id, succeeded=status == RunStatus.SUCCESS)
+    # Sent before a temporary thread is deleted: the history keeps what the thread showed.
+    record_cron_run(run)
+
+
 def record_run_outcome(cron_id: str, succeeded: bool) -> None:
-    """Called when a cron's run ends: count consecutive failures; pause past the limit."""
+    """Count consecutive failures of a cron's runs; pause the cron past the limit."""
     if succeeded:
         Cron.objects.filter(pk=cron_id).update(consecutive_failures=0)
         return
@@ -225,6 +238,4 @@ def _pause(cron: Cron, reason: str) -> None:
         Cron.objects.filter(pk=cron.pk).update(enabled=False, paused_reason=reason, next_run_date=None)
         PeriodicTask.objects.filter(name=cron.periodic_task_name).update(enabled=False)
     # A bulk update does not wake celery beat's scheduler by itself.
-    from django_celery_beat.models import PeriodicTasks
-
     PeriodicTasks.update_changed()

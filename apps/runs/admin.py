@@ -16,8 +16,9 @@ from apps.console.admin_tools import (
     short_id,
     status_badge,
 )
-from apps.runs import services
-from apps.runs.models import IN_FLIGHT_STATUSES, Run, RunStatus
+from apps.runs import services, transitions
+from apps.runs.cancellation import CancelAction
+from apps.runs.models import IN_FLIGHT_STATUSES, Run
 from apps.threads.services import get_thread_state
 
 
@@ -70,7 +71,7 @@ class RunAdmin(CompactTimesMixin, MetadataSearchMixin, admin.ModelAdmin):
         return False  # runs are created through the API, which dispatches them
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        queryset.exclude(status=RunStatus.RUNNING).delete()  # cancel a running run first
+        transitions.delete_runs_not_running(queryset)  # cancel a running run first
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, run: Run) -> str:
@@ -131,7 +132,7 @@ class RunAdmin(CompactTimesMixin, MetadataSearchMixin, admin.ModelAdmin):
     def stream_events(self, run: Run) -> str:
         return pages.run_events(run)
 
-    def _cancel(self, request: HttpRequest, queryset: QuerySet, action: str) -> None:
+    def _cancel(self, request: HttpRequest, queryset: QuerySet, action: CancelAction) -> None:
         in_flight = list(queryset.filter(status__in=IN_FLIGHT_STATUSES))
         for run in in_flight:
             services.cancel_run(run.thread_id, run.run_id, action)
@@ -139,11 +140,11 @@ class RunAdmin(CompactTimesMixin, MetadataSearchMixin, admin.ModelAdmin):
 
     @admin.action(description="Cancel (interrupt) selected runs")
     def cancel_interrupt(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._cancel(request, queryset, "interrupt")
+        self._cancel(request, queryset, CancelAction.INTERRUPT)
 
     @admin.action(description="Cancel and roll back selected runs")
     def cancel_rollback(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._cancel(request, queryset, "rollback")
+        self._cancel(request, queryset, CancelAction.ROLLBACK)
 
     @admin.action(description="Re-run selected runs")
     def rerun(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -1,7 +1,7 @@
 """Executes one run's graph on the worker's event loop and publishes its events.
 
-Knows LangGraph and Redis streams; knows nothing of the ORM (the service that
-calls it reads and writes PostgreSQL in the task's own thread).
+Knows LangGraph and Redis streams; makes no database query (the worker that
+calls it reads and writes PostgreSQL; only the status enums come from models).
 """
 
 import asyncio
@@ -21,9 +21,11 @@ from apps.graphs.checkpointer import get_async_checkpointer
 from apps.graphs.registry import get_registry
 from apps.graphs.state import command_from_json, interrupt_json, interrupts_by_task
 from apps.graphs.store import get_async_store
+from apps.runs.cancellation import CancelAction, get_watcher
 from apps.runs.messages import MessageAccumulator
+from apps.runs.models import RunStatus
 from apps.runs.publisher import EventPublisher
-from apps.runs.signals import get_watcher
+from apps.threads.models import ThreadStatus
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +64,14 @@ class RunSpec:
 
 @dataclass
 class RunOutcome:
-    status: str  # a RunStatus value
-    thread_status: str  # a ThreadStatus value
+    status: RunStatus
+    thread_status: ThreadStatus
     values: Any = None
     error: dict[str, Any] | None = None
     interrupts: dict[str, Any] = field(default_factory=dict)
     pending_interrupts: list[dict[str, Any]] = field(default_factory=list)
     traceback: str = ""
-    cancelled_with: str | None = None  # "interrupt" or "rollback" when a stop signal ended it
+    cancelled_with: CancelAction | None = None  # set when a stop signal ended it
 
     def output(self) -> Any:
         """What /wait and /join answer with: the final values (plus pending interrupts)."""
@@ -108,11 +110,11 @@ async def execute_cancellable(spec: RunSpec) -> RunOutcome:
         action = watcher.actions.get(spec.run_id)
         if action is None:
             raise  # not our signal: the worker itself is shutting down
-        if action == "requeue":  # worker shutting down: the run goes back to the queue
-            return RunOutcome(status="pending", thread_status="busy", cancelled_with=action)
+        if action == CancelAction.REQUEUE:  # worker shutting down: the run goes back to the queue
+            return RunOutcome(status=RunStatus.PENDING, thread_status=ThreadStatus.BUSY, cancelled_with=action)
         # As upstream: an interrupted run leaves its thread `interrupted`; a rolled-back one leaves no trace.
-        thread_status = "interrupted" if action == "interrupt" else "idle"
-        return RunOutcome(status="interrupted", thread_status=thread_status, cancelled_with=action)
+        thread_status = ThreadStatus.INTERRUPTED if action == CancelAction.INTERRUPT else ThreadStatus.IDLE
+        return RunOutcome(status=RunStatus.INTERRUPTED, thread_status=thread_status, cancelled_with=action)
     finally:
         watcher.unregister(spec.run_id)
 
@@ -134,8 +136,8 @@ async def execute(spec: RunSpec) -> RunOutcome:
         logger.warning("run %s failed: %s: %s", spec.run_id, type(exc).__name__, exc)
         publisher.publish("error", error_info(exc))
         outcome = RunOutcome(
-            status="error",
-            thread_status="error",
+            status=RunStatus.ERROR,
+            thread_status=ThreadStatus.ERROR,
             values=await _values_after_error(graph, spec),
             error=error_info(exc),
             traceback=traceback.format_exc(),
@@ -293,15 +295,17 @@ def _outcome_of_finished_graph(last_checkpoint: dict[str, Any] | None) -> RunOut
     """
     if last_checkpoint is None or last_checkpoint["next"]:
         return None
-    return RunOutcome(status="success", thread_status="idle", values=normalize(last_checkpoint["values"]))
+    return RunOutcome(
+        status=RunStatus.SUCCESS, thread_status=ThreadStatus.IDLE, values=normalize(last_checkpoint["values"])
+    )
 
 
 async def _final_outcome(graph: Any, spec: RunSpec) -> RunOutcome:
     snapshot = await graph.aget_state({"configurable": {"thread_id": spec.thread_id}})
     interrupted = bool(snapshot.next)
     return RunOutcome(
-        status="success",
-        thread_status="interrupted" if interrupted else "idle",
+        status=RunStatus.SUCCESS,
+        thread_status=ThreadStatus.INTERRUPTED if interrupted else ThreadStatus.IDLE,
         values=normalize(snapshot.values),
         interrupts=interrupts_by_task(snapshot),
         pending_interrupts=[interrupt_json(i) for i in snapshot.interrupts],

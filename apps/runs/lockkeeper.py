@@ -5,13 +5,14 @@ and the PostgreSQL leases of the runs it executes. If the process dies, both
 lapse: the lock expires and the sweeper re-dispatches the run.
 """
 
-import datetime
 import logging
 import threading
 
 from django.conf import settings
+from django.db import close_old_connections
 
-from apps.runs.locks import ThreadLock
+from apps.runs import transitions
+from apps.runs.locks import RENEW_SCRIPT, ThreadLock
 
 logger = logging.getLogger(__name__)
 
@@ -51,24 +52,29 @@ class LockKeeper:
         with self._mutex:
             locks, runs = list(self._locks), list(self._runs)
         self._renew_leases(runs)
-        for lock in locks:
-            try:
-                if not lock.renew():
-                    logger.error("lost thread lock %s", lock.key)
-            except Exception:  # Redis hiccup: try again next tick, the TTL leaves room
-                logger.warning("could not renew %s", lock.key, exc_info=True)
+        self._renew_locks(locks)
+
+    def _renew_locks(self, locks: list[ThreadLock]) -> None:
+        """All in one pipeline: a worker may hold hundreds of threads' locks."""
+        if not locks:
+            return
+        try:
+            pipe = locks[0].client.pipeline(transaction=False)
+            for lock in locks:
+                pipe.eval(RENEW_SCRIPT, 1, lock.key, lock.token, lock.ttl_ms)
+            renewed = pipe.execute()
+        except Exception:  # Redis hiccup: try again next tick, the TTL leaves room
+            logger.warning("could not renew %d thread locks", len(locks), exc_info=True)
+            return
+        for lock, ok in zip(locks, renewed, strict=True):
+            if not ok:
+                logger.error("lost thread lock %s", lock.key)
 
     def _renew_leases(self, run_ids: list) -> None:
         if not run_ids:
             return
-        from django.db import close_old_connections
-        from django.db.models.functions import Now
-
-        from apps.runs.models import Run, RunStatus
-
         try:
-            lease = datetime.timedelta(seconds=settings.RUN_LEASE_S)
-            Run.objects.filter(run_id__in=run_ids, status=RunStatus.RUNNING).update(lease_expires_at=Now() + lease)
+            transitions.renew_leases(run_ids)
         except Exception:  # database hiccup: the lease leaves room for the next tick
             logger.warning("could not renew run leases", exc_info=True)
             close_old_connections()

@@ -71,6 +71,7 @@ def wake_holder(client: redis.Redis, thread_id: str) -> bool:
 class ThreadLock:
     def __init__(self, client: redis.Redis, thread_id: str, ttl_s: float | None = None) -> None:
         self.client = client
+        self.thread_id = thread_id
         self.key = lock_key(thread_id)
         self.wake = wake_key(thread_id)
         self.token = secrets.token_hex(16)

@@ -18,6 +18,7 @@ from apps.core.failures import is_transient
 from apps.core.jsonutil import dumps
 from apps.core.redis import get_async_redis
 from apps.runs.models import Run
+from apps.runs.services import run_outcome_from_db
 from apps.runs.streams import (
     StreamEntry,
     last_end_entry,
@@ -27,6 +28,7 @@ from apps.runs.streams import (
     tail,
     thread_stream_key,
 )
+from apps.threads.models import Thread
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +88,6 @@ def _load_run(run_id: str) -> Run | None:
 
 async def _finished_without_stream(run_id: str) -> dict[str, Any] | None:
     """If the run is terminal but its stream is gone (expired), its end payload from the DB."""
-    from apps.runs.services import run_outcome_from_db
-
     client = get_async_redis()
     if await stream_exists(client, run_id):
         return None
@@ -206,8 +206,6 @@ def _split_thread_event_id(last_event_id: str | None) -> tuple[str, str] | None:
 
 @database_sync_to_async
 def _thread_exists(thread_id: str) -> bool:
-    from apps.threads.models import Thread
-
     return Thread.objects.filter(pk=thread_id).exists()
 
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from apps.runs import executor, services
+from apps.runs import dispatch, executor, transitions
 from apps.runs.models import Run, RunStatus
 from apps.threads.models import ThreadStatus
 
@@ -51,12 +51,7 @@ def sweep_runs() -> SweepReport:
 
 
 def _requeue_lost_run(run: Run, now: datetime.datetime) -> int:
-    moved = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING, lease_expires_at__lt=now).update(
-        status=RunStatus.PENDING, lease_expires_at=None, updated_at=now
-    )
-    if moved:
-        services.dispatch_run(run.run_id, run.thread_id)
-    return moved
+    return int(transitions.requeue_lost_run(run, now))
 
 
 def _fail_lost_run(run: Run) -> int:
@@ -64,7 +59,9 @@ def _fail_lost_run(run: Run) -> int:
         "error": "WorkerLost",
         "message": f"the worker executing this run was lost {run.attempt} times; giving up",
     }
-    services.finish_run(run, executor.RunOutcome(status=RunStatus.ERROR, thread_status=ThreadStatus.ERROR, error=error))
+    transitions.finish_run(
+        run, executor.RunOutcome(status=RunStatus.ERROR, thread_status=ThreadStatus.ERROR, error=error)
+    )
     return 1
 
 
@@ -82,6 +79,6 @@ def _redispatch_stale_pending(now: datetime.datetime) -> int:
     )
     count = 0
     for run_id, thread_id in stale:
-        services.dispatch_run(run_id, thread_id)
+        dispatch.dispatch_run(run_id, thread_id)
         count += 1
     return count

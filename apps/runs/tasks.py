@@ -1,7 +1,10 @@
 """Celery tasks for runs.
 
-Delivery is at-least-once (acks_late + reject_on_worker_lost in settings);
-the service is idempotent per run: a run that is not pending is skipped.
+Ack policy: acks_late + reject_on_worker_lost (settings). `runs.execute` returns
+once the thread's run is claimed (leased in PostgreSQL) and handed to the event
+loop, so its message is acked then; from there the lease and the sweeper, not the
+broker, guarantee the run ends (apps.runs.worker, steps 4 and 7). Claiming is
+compare-and-set: a duplicate message claims nothing.
 """
 
 import logging
@@ -10,14 +13,16 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
-from apps.runs import services, sweeper, webhooks
+from apps.runs import sweeper, webhooks
+from apps.runs.worker import worker
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="runs.execute", ignore_result=True)
 def execute_run(run_id: str, thread_id: str) -> None:
-    services.execute_thread_runs(run_id, thread_id)
+    """Hand the thread's runs to this process's event loop (run_id: which run woke it, for logs)."""
+    worker.accept(thread_id)
 
 
 @shared_task(name="runs.sweep", ignore_result=True)

@@ -1,7 +1,7 @@
 """Webhooks: POST a finished run, with its final values, to the URL it was created with.
 
-1. A run reaches a terminal status (`finish_run`, or cancelled while still
-   pending). The payload is built right there, while the run and its thread
+1. A run reaches a terminal status (`hooks.run_finished`; apps.runs.webhook_outbox
+   subscribes). The payload is built right there, while the run and its thread
    still exist (a stateless run's thread and a rolled-back run are deleted
    moments later), and the delivery task is enqueued on commit.
 2. The task checks the URL again: DNS may answer differently now than at
@@ -11,7 +11,6 @@
    backoff, up to WEBHOOK_MAX_ATTEMPTS deliveries; any other answer is final.
 """
 
-import copy
 import datetime
 import hashlib
 import hmac
@@ -26,12 +25,6 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 from django.conf import settings
-from django.db import transaction
-from kombu.exceptions import OperationalError
-from redis.exceptions import RedisError
-
-from apps.runs.models import Run
-from apps.threads.models import Thread
 
 logger = logging.getLogger(__name__)
 
@@ -145,53 +138,6 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, tolerance_s
     except ValueError:
         return False
     return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
-
-
-# ---------------------------------------------------------------- enqueue (on a terminal status)
-
-
-def run_payload(run: Run, values: Any, error: dict[str, Any] | None) -> dict[str, Any]:
-    """The run as GET run shows it, plus when it ran, its final values and its error (as upstream sends)."""
-    from apps.runs.serializers import run_to_json
-
-    payload = run_to_json(run)
-    payload["run_started_at"] = run.started_at.isoformat() if run.started_at else None
-    payload["run_ended_at"] = run.ended_at.isoformat() if run.ended_at else None
-    payload["values"] = values
-    if error is not None:
-        payload["error"] = error.get("message") or error.get("error")
-    return payload
-
-
-def on_run_finished(run: Run, outcome: Any) -> None:
-    """finish_run recorded `outcome` (an executor.RunOutcome): send the webhook if the run has one."""
-    if not (run.kwargs or {}).get("webhook"):
-        return
-    values = outcome.values
-    if outcome.error is not None:  # a failed run leaves the thread's values as they were
-        values = Thread.objects.filter(pk=run.thread_id).values_list("values", flat=True).first()
-    enqueue_for_run(run, outcome.status, values, outcome.error)
-
-
-def enqueue_for_run(run: Run, status: str, values: Any, error: dict[str, Any] | None = None) -> None:
-    """If the run asked for a webhook, send its payload once the terminal status is committed."""
-    url = (run.kwargs or {}).get("webhook")
-    if not url:
-        return
-    now = datetime.datetime.now(datetime.UTC)
-    finished = copy.copy(run)  # the row as the terminal update left it, without reading it back
-    finished.status, finished.updated_at, finished.ended_at = status, now, run.ended_at or now
-    payload = run_payload(finished, values, error)
-    transaction.on_commit(lambda: _send_task(url, payload))
-
-
-def _send_task(url: str, payload: dict[str, Any]) -> None:
-    from apps.runs.tasks import deliver_webhook
-
-    try:
-        deliver_webhook.apply_async(args=[url, payload], retry=False)
-    except (RedisError, OperationalError) as exc:  # the run's outcome is in PostgreSQL; only the call is lost
-        logger.warning("could not enqueue the webhook of run %s: %s", payload.get("run_id"), exc)
 
 
 # ---------------------------------------------------------------- delivery (worker side)

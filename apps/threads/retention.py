@@ -20,12 +20,13 @@ import logging
 import uuid
 
 from django.db import transaction
-from django.db.models import DateTimeField, DurationField, Exists, ExpressionWrapper, F, OuterRef, QuerySet, Value
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.utils import timezone
 
 from apps.graphs.checkpointer import keep_latest_checkpoint
-from apps.runs.models import IN_FLIGHT_STATUSES, Run
+from apps.runs.services import has_runs_in_flight
 from apps.threads.models import Thread, ThreadStatus, TTLStrategy
+from apps.threads.services import delete_thread
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,7 @@ def _expired(queryset: QuerySet, now: datetime.datetime) -> QuerySet:
 
 
 def _idle(queryset: QuerySet) -> QuerySet:
-    in_flight = Run.objects.filter(thread_id=OuterRef("pk"), status__in=IN_FLIGHT_STATUSES)
-    return queryset.exclude(status=ThreadStatus.BUSY).exclude(Exists(in_flight))
+    return queryset.exclude(status=ThreadStatus.BUSY).exclude(has_runs_in_flight())
 
 
 def sweep_expired_threads(now: datetime.datetime | None = None) -> int:
@@ -70,8 +70,6 @@ def _sweep_one(thread_id: uuid.UUID, now: datetime.datetime) -> bool:
 
 def _apply_strategy(thread: Thread, strategy: str, restart_ttl: bool = False) -> bool:
     """Called with the thread row locked (and known idle)."""
-    from apps.threads.services import delete_thread
-
     if strategy == TTLStrategy.KEEP_LATEST:
         keep_latest_checkpoint(str(thread.thread_id))
         if restart_ttl:

@@ -87,10 +87,10 @@ def patch_thread(thread_id: uuid.UUID, *, metadata: dict | None = None, ttl: dic
     return thread
 
 
-def delete_thread(thread_id: uuid.UUID) -> None:
-    """Delete the thread, its runs and its checkpoints. Raises NotFound."""
+def delete_thread(thread_id: uuid.UUID, *, missing_ok: bool = False) -> None:
+    """Delete the thread, its runs and its checkpoints. Raises NotFound unless missing_ok."""
     deleted, _ = Thread.objects.filter(pk=thread_id).delete()
-    if not deleted:
+    if not deleted and not missing_ok:
         raise NotFound(f"Thread with ID {thread_id} not found")
     get_sync_checkpointer().delete_thread(str(thread_id))
 
@@ -103,6 +103,22 @@ def delete_threads_of_assistant(assistant_id: uuid.UUID) -> int:
         Thread.objects.filter(pk=thread_id).delete()
         get_sync_checkpointer().delete_thread(str(thread_id))
     return len(thread_ids)
+def lock_thread(thread_id: uuid.UUID) -> None:
+    """Row-lock the thread until the caller's transaction ends (a missing thread locks nothing).
+
+    Run creation takes the same lock (it marks the thread busy), so whoever holds
+    it sees a consistent queue of the thread's runs."""
+    Thread.objects.select_for_update().filter(pk=thread_id).first()
+
+
+def get_thread_values(thread_id: uuid.UUID) -> Any:
+    """The thread's latest values as its row keeps them (None for a missing thread)."""
+    return Thread.objects.filter(pk=thread_id).values_list("values", flat=True).first()
+
+
+def mark_thread_idle(thread_id: uuid.UUID) -> None:
+    """A busy thread goes back to idle (the caller knows nothing of it is in flight any more)."""
+    Thread.objects.filter(pk=thread_id, status=ThreadStatus.BUSY).update(status=ThreadStatus.IDLE)
 
 
 def _filtered(metadata: dict | None, values: dict | None, status: str | None, ids: list | None = None) -> QuerySet:
@@ -192,10 +208,6 @@ def get_thread_history(
         _graph_config(thread, checkpoint), limit=limit, before=before, filter=metadata or None
     )
     return [snapshot_to_json(snapshot) for snapshot in history]
-
-
-def mark_thread_busy(thread_id: uuid.UUID) -> None:
-    Thread.objects.filter(pk=thread_id).update(status=ThreadStatus.BUSY, updated_at=timezone.now())
 
 
 # What LangGraph raises for a state update that does not fit the graph (unknown node, bad values).

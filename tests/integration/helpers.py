@@ -6,11 +6,12 @@ from apps.core.redis import get_redis
 from apps.runs import services
 from apps.runs.models import Run
 from apps.runs.streams import stream_key
+from apps.runs.worker import execute_thread_runs
 
 
 def create_and_execute(payload: dict[str, Any], thread_id: Any = None) -> Run:
     run = services.create_run(payload, thread_id)
-    services.execute_thread_runs(str(run.run_id), str(run.thread_id))
+    execute_thread_runs(str(run.thread_id))
     return run
 
 

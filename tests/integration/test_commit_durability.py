@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from apps.graphs.checkpointer import get_async_checkpointer, get_sync_checkpointer
-from apps.runs import services
+from apps.runs import services, transitions
 from apps.threads.services import create_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +26,7 @@ def _setting(cursor_owner) -> str:
 def test_claim_commits_asynchronously_without_leaking_into_the_finish(assistants, no_dispatch) -> None:
     thread = create_thread()
     services.create_run({"assistant_id": "packaged", "input": {"count": 1}}, thread.thread_id)
-    run = services.claim_next_run(str(thread.thread_id))
+    run = transitions.claim_next_run(str(thread.thread_id))
     assert run is not None and run.async_commit == "off"
     # The setting was local to the claim's transaction: finish_run's commit, on the
     # same connection, waits for the flush.

@@ -1,11 +1,14 @@
 """A run created while a worker holds its thread's lock costs no Celery message: the holder runs it."""
 
+import asyncio
+
 import pytest
 
 from apps.core.redis import get_redis
-from apps.runs import services
+from apps.runs import dispatch, services
 from apps.runs.locks import ThreadLock
 from apps.runs.models import Run, RunStatus
+from apps.runs.worker import Worker, execute_thread_runs
 from apps.threads.services import create_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,7 +19,9 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Task messages the broker would have received."""
     messages: list[list[str]] = []
     monkeypatch.setattr(
-        "apps.runs.tasks.execute_run.apply_async", lambda args, **_: messages.append(list(args)), raising=True
+        "apps.runs.dispatch.send_execute_task",
+        lambda run_id, thread_id, countdown=None: messages.append([run_id, thread_id]),
+        raising=True,
     )
     return messages
 
@@ -35,7 +40,7 @@ def test_a_run_of_a_locked_thread_wakes_the_holder_instead(assistants, sent) -> 
     assert sent == []
     # The holder's claim loop would take the flag; at release it must still see it.
     assert holder.release_and_take_wake_flag() is True
-    services._dispatch_leftover(str(thread.thread_id))
+    dispatch.dispatch_next_pending(str(thread.thread_id))
     assert sent == [[str(run.run_id), str(thread.thread_id)]]
 
 
@@ -44,10 +49,10 @@ def test_the_holder_runs_what_arrived_while_it_held_the_lock(assistants, sent) -
     holder = ThreadLock(get_redis(), str(thread.thread_id))
     assert holder.acquire()
     payload = {"assistant_id": "packaged", "input": {"count": 1}}
-    runs = [services.create_run(dict(payload), thread.thread_id) for _ in range(3)]
+    [services.create_run(dict(payload), thread.thread_id) for _ in range(3)]
     holder.release_and_take_wake_flag()
     # One message for the first run; the worker that takes the lock claims all three.
-    services.execute_thread_runs(str(runs[0].run_id), str(thread.thread_id))
+    execute_thread_runs(str(thread.thread_id))
     statuses = set(Run.objects.filter(thread=thread).values_list("status", flat=True))
     assert statuses == {RunStatus.SUCCESS}
     assert sent == []
@@ -60,16 +65,16 @@ def test_a_run_created_while_the_holder_executes_is_claimed_after_its_release(
     payload = {"assistant_id": "packaged", "input": {"count": 1}}
     first = services.create_run(dict(payload), thread.thread_id)
     sent.clear()
-    execute = services._execute_claimed
+    execute = Worker._execute
     arrived: list[Run] = []
 
-    def execute_and_meanwhile_receive_a_run(run: Run) -> None:
+    async def execute_and_meanwhile_receive_a_run(self: Worker, run: Run) -> None:
         if not arrived:  # arrives after the claim saw no other pending run
-            arrived.append(services.create_run(dict(payload), thread.thread_id))
-        execute(run)
+            arrived.append(await asyncio.to_thread(services.create_run, dict(payload), thread.thread_id))
+        await execute(self, run)
 
-    monkeypatch.setattr(services, "_execute_claimed", execute_and_meanwhile_receive_a_run)
-    services.execute_thread_runs(str(first.run_id), str(thread.thread_id))
+    monkeypatch.setattr(Worker, "_execute", execute_and_meanwhile_receive_a_run)
+    execute_thread_runs(str(thread.thread_id))
     statuses = dict(Run.objects.filter(thread=thread).values_list("run_id", "status"))
     assert statuses == {first.run_id: RunStatus.SUCCESS, arrived[0].run_id: RunStatus.SUCCESS}
     assert sent == []  # the holder took the lock again instead of a message

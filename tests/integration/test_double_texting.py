@@ -7,7 +7,9 @@ from django.db import connection
 
 from apps.core.errors import Conflict
 from apps.runs import services
+from apps.runs import worker as run_worker
 from apps.runs.models import Run, RunStatus
+from apps.runs.worker import execute_thread_runs
 from apps.threads.models import Thread, ThreadStatus
 from apps.threads.services import create_thread, get_thread_state
 from tests.conftest import wait_for
@@ -27,7 +29,7 @@ class Worker(threading.Thread):
 
     def run(self) -> None:
         try:
-            services.execute_thread_runs(self.run_id, self.thread_id)
+            execute_thread_runs(self.thread_id)
         finally:
             connection.close()
 
@@ -61,8 +63,8 @@ def test_interrupt_stops_a_running_run_and_the_new_run_continues(assistants, no_
 
 def test_rollback_deletes_the_running_run_and_its_checkpoints(assistants, no_dispatch) -> None:
     thread = create_thread()
-    done = services.create_run(QUICK, thread.thread_id)
-    services.execute_thread_runs(str(done.run_id), str(thread.thread_id))
+    services.create_run(QUICK, thread.thread_id)
+    execute_thread_runs(str(thread.thread_id))
     before = get_thread_state(thread.thread_id)
 
     first, worker = start_running({**SLOW, "input": {"steps": ["from-rolled-back-run"]}}, thread)
@@ -87,7 +89,7 @@ def test_a_pending_run_is_stopped_before_it_starts(assistants, no_dispatch, stra
     thread = create_thread()
     first = services.create_run(SLOW, thread.thread_id)
     second = services.create_run({**QUICK, "multitask_strategy": strategy}, thread.thread_id)
-    services.execute_thread_runs(str(first.run_id), str(thread.thread_id))
+    execute_thread_runs(str(thread.thread_id))
 
     if strategy == "rollback":
         assert not Run.objects.filter(pk=first.run_id).exists()
@@ -110,7 +112,7 @@ def test_cancel_interrupts_a_running_run_and_leaves_thread_interrupted(assistant
 def test_cancelling_a_finished_run_changes_nothing(assistants, no_dispatch) -> None:
     thread = create_thread()
     run = services.create_run(QUICK, thread.thread_id)
-    services.execute_thread_runs(str(run.run_id), str(thread.thread_id))
+    execute_thread_runs(str(thread.thread_id))
     services.cancel_run(thread.thread_id, run.run_id, "rollback")
     assert Run.objects.get(pk=run.run_id).status == RunStatus.SUCCESS
 
@@ -131,19 +133,31 @@ def test_reject_leaves_the_in_flight_run_untouched(assistants, no_dispatch) -> N
     assert Run.objects.get(pk=first.run_id).status == RunStatus.PENDING
 
 
-def test_worker_shutdown_requeues_runs_still_going_after_the_grace_period(
-    assistants, no_dispatch, settings, monkeypatch
-) -> None:
-    settings.WORKER_SHUTDOWN_GRACE_S = 0.2
-    monkeypatch.setattr(services, "_shutting_down", False)  # restored after the test
+def test_worker_shutdown_requeues_runs_still_going_after_the_grace_period(assistants, no_dispatch) -> None:
+    worker = run_worker.Worker()  # its own admission state: the process's worker keeps serving the other tests
     thread = create_thread()
-    run, worker = start_running(SLOW, thread)
+    run = services.create_run(SLOW, thread.thread_id)
+    serving = worker.accept(str(thread.thread_id))
+    assert serving is not None and worker.in_flight == 1
     no_dispatch.clear()
-    services.begin_worker_shutdown()
-    worker.join(timeout=20)
-    assert not worker.is_alive(), "the run was not stopped after the grace period"
+
+    assert worker.drain(grace_s=0.2) == 1
+    assert serving.done() and worker.in_flight == 0, "drain returned before the run was recorded"
 
     requeued = Run.objects.get(pk=run.run_id)
     assert requeued.status == RunStatus.PENDING
     assert requeued.attempt == 0  # a graceful requeue does not count as an attempt
     assert (str(run.run_id), str(thread.thread_id)) in no_dispatch
+    assert worker.accept(str(thread.thread_id)) is None  # a stopping worker claims nothing more
+    assert Run.objects.get(pk=run.run_id).status == RunStatus.PENDING
+
+
+def test_a_run_finishing_within_the_grace_period_is_not_requeued(assistants, no_dispatch) -> None:
+    worker = run_worker.Worker()
+    thread = create_thread()
+    run = services.create_run({**SLOW, "config": {"configurable": {"delay": 0.3}}}, thread.thread_id)
+    serving = worker.accept(str(thread.thread_id))
+    assert serving is not None
+
+    assert worker.drain(grace_s=20) == 0
+    assert Run.objects.get(pk=run.run_id).status == RunStatus.SUCCESS

@@ -42,7 +42,7 @@ def test_compose_file_defines_the_stack() -> None:
     ("role", "expected"),
     [
         ("api", "-m uvicorn agentplatform.asgi:application --host 0.0.0.0 --port 8000 --workers 2"),
-        ("worker", "-m celery -A agentplatform worker --pool threads --concurrency 10 -Q runs"),
+        ("worker", "-m celery -A agentplatform worker -Q runs"),
         ("beat", "-m celery -A agentplatform beat"),
         ("prepare", "manage.py prepare"),
     ],
@@ -51,6 +51,15 @@ def test_entrypoint_roles_name_the_real_commands(role: str, expected: str) -> No
     result = entrypoint(role, ENTRYPOINT_DRY_RUN="1")
     assert result.returncode == 0
     assert expected in result.stdout
+
+
+def test_a_plain_celery_worker_gets_the_threads_pool_from_settings(settings) -> None:
+    """`celery -A agentplatform worker` with no pool flags: the pool and its size come from settings."""
+    from agentplatform.celery import app
+
+    worker = app.WorkController(hostname="packaging-test", without_mingle=True, without_gossip=True)
+    assert worker.pool_cls.__module__ == "celery.concurrency.thread"  # not prefork, Celery's default
+    assert worker.concurrency == settings.N_JOBS_PER_WORKER
 
 
 def test_unknown_role_is_refused() -> None:

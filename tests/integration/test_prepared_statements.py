@@ -4,7 +4,7 @@ PostgreSQL does not parse and plan them for every run."""
 import pytest
 from django.db import connection
 
-from apps.runs import services
+from apps.runs import services, transitions
 from apps.runs.models import Run
 from apps.threads.services import create_thread
 
@@ -20,7 +20,7 @@ def _claim_runs(count: int) -> list[Run | None]:
         services.create_run({"assistant_id": "packaged", "input": {"count": index}}, thread.thread_id)
     claimed = []
     for _ in range(count):
-        run = services.claim_next_run(str(thread.thread_id))
+        run = transitions.claim_next_run(str(thread.thread_id))
         claimed.append(run)
         if run is not None:  # let the next one be claimed (one running run per thread)
             Run.objects.filter(pk=run.pk).update(status="success")

@@ -9,6 +9,7 @@ from apps.core.jsonutil import loads
 from apps.runs import services
 from apps.runs.models import Run, RunStatus
 from apps.runs.streams import END_EVENT
+from apps.runs.worker import execute_thread_runs
 from apps.threads.models import Thread, ThreadStatus
 from apps.threads.services import create_thread, get_thread_state
 from tests.integration.helpers import create_and_execute, stream_events
@@ -125,7 +126,7 @@ def test_factory_graph_gets_the_run_config(assistants, no_dispatch) -> None:
 def test_duplicate_delivery_does_not_execute_twice(assistants, no_dispatch) -> None:
     thread = create_thread()
     run = create_and_execute({"assistant_id": "packaged", "input": {"count": 0}}, thread.thread_id)
-    services.execute_thread_runs(str(run.run_id), str(run.thread_id))
+    execute_thread_runs(str(run.thread_id))
     thread.refresh_from_db()
     assert thread.values == {"count": 1}
     assert Run.objects.get(pk=run.run_id).attempt == 1

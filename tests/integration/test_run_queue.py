@@ -10,6 +10,7 @@ from apps.core.redis import get_redis
 from apps.runs import services
 from apps.runs.locks import ThreadLock
 from apps.runs.models import Run, RunStatus
+from apps.runs.worker import execute_thread_runs
 from apps.threads.models import ThreadStatus
 from apps.threads.services import create_thread
 
@@ -22,8 +23,8 @@ def test_enqueued_runs_execute_in_arrival_order(assistants, no_dispatch) -> None
         services.create_run({"assistant_id": "packaged", "input": {"count": 1}}, thread.thread_id) for _ in range(20)
     ]
     # Deliver the tasks newest first: the queue order must still win.
-    for run in reversed(runs):
-        services.execute_thread_runs(str(run.run_id), str(thread.thread_id))
+    for _run in reversed(runs):
+        execute_thread_runs(str(thread.thread_id))
     finished = list(Run.objects.filter(thread=thread).order_by("started_at").values_list("run_id", "status"))
     assert [run_id for run_id, _ in finished] == [run.run_id for run in runs]
     assert {status for _, status in finished} == {RunStatus.SUCCESS}
@@ -37,7 +38,7 @@ def test_worker_that_finds_the_lock_taken_leaves_the_run_to_the_holder(assistant
     run = services.create_run({"assistant_id": "packaged", "input": {"count": 1}}, thread.thread_id)
     holder = ThreadLock(get_redis(), str(thread.thread_id))
     assert holder.acquire()
-    services.execute_thread_runs(str(run.run_id), str(thread.thread_id))
+    execute_thread_runs(str(thread.thread_id))
     assert Run.objects.get(pk=run.run_id).status == RunStatus.PENDING
     # The holder sees the wake flag on release and dispatches the run.
     assert holder.release_and_take_wake_flag() is True

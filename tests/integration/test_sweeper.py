@@ -10,6 +10,7 @@ from apps.runs import services
 from apps.runs.models import Run, RunStatus
 from apps.runs.streams import END_EVENT
 from apps.runs.sweeper import sweep_runs
+from apps.runs.worker import execute_thread_runs
 from apps.threads.services import create_thread, get_thread_state
 from tests.integration.helpers import stream_events
 
@@ -28,7 +29,7 @@ def test_lapsed_run_is_requeued_and_resumes_from_its_checkpoint(assistants, no_d
     thread = create_thread()
     # The first attempt got as far as a checkpoint after `wait_a_while`, then "died".
     run = services.create_run({**QUICK, "interrupt_after": ["wait_a_while"]}, thread.thread_id)
-    services.execute_thread_runs(str(run.run_id), str(thread.thread_id))
+    execute_thread_runs(str(thread.thread_id))
     assert get_thread_state(thread.thread_id)["values"]["steps"] == ["slept"]
     lose_worker(run, attempt=1)
     no_dispatch.clear()

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.test import Client
 
-from apps.runs import services, webhooks
+from apps.runs import services, webhook_outbox, webhooks
 from apps.runs.models import RunStatus
 from apps.threads.models import Thread
 from apps.threads.services import create_thread
@@ -22,7 +22,7 @@ HOOK = "http://127.0.0.1:9/hook"  # never contacted: sends are recorded
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
     """Record enqueued deliveries instead of sending the Celery task."""
     recorded: list[tuple[str, dict]] = []
-    monkeypatch.setattr(webhooks, "_send_task", lambda url, payload: recorded.append((url, payload)))
+    monkeypatch.setattr(webhook_outbox, "send_delivery_task", lambda url, payload: recorded.append((url, payload)))
     return recorded
 
 

@@ -51,17 +51,14 @@ def worker_node_name(port: int, index: int) -> str:
     return f"dev{port}-worker{index}@{socket.gethostname()}"
 
 
-def worker_argv(node_name: str, jobs_per_worker: int) -> list[str]:
-    """The one place `manage.py dev` spells a worker's command line."""
+def worker_argv(node_name: str) -> list[str]:
+    """The one place `manage.py dev` spells a worker's command line (its pool and concurrency
+    come from settings: CELERY_WORKER_POOL, N_JOBS_PER_WORKER)."""
     return python_module(
         "celery",
         "-A",
         "agentplatform",
         "worker",
-        "--pool",
-        "threads",
-        "--concurrency",
-        str(jobs_per_worker),
         "--hostname",
         node_name,
         "-Q",
@@ -130,6 +127,7 @@ class Command(BaseCommand):
             # Server URLs may come from the env file: settings read them before any graph is loaded.
             urls = {name: os.environ[name] for name in ("DATABASE_URL", "REDIS_URL") if name in os.environ}
             env = {**environ, **urls, **service_env, "LANGGRAPH_CONFIG": str(config_path), "PYTHONUNBUFFERED": "1"}
+            env["N_JOBS_PER_WORKER"] = str(options["jobs_per_worker"])
             # Local development posts webhooks to local receivers; production refuses private addresses.
             env.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")
             # Celery warns at every start when run as root (as in containers); say it once, here.
@@ -208,7 +206,7 @@ class Command(BaseCommand):
             ),
         )
         workers = [
-            Child(f"worker-{index}", worker_argv(worker_node_name(options["port"], index), options["jobs_per_worker"]))
+            Child(f"worker-{index}", worker_argv(worker_node_name(options["port"], index)))
             for index in range(1, options["workers"] + 1)
         ]
         beat = Child("beat", python_module("celery", "-A", "agentplatform", "beat", "--loglevel", "WARNING"))
