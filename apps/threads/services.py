@@ -103,6 +103,8 @@ def delete_threads_of_assistant(assistant_id: uuid.UUID) -> int:
         Thread.objects.filter(pk=thread_id).delete()
         get_sync_checkpointer().delete_thread(str(thread_id))
     return len(thread_ids)
+
+
 def lock_thread(thread_id: uuid.UUID) -> None:
     """Row-lock the thread until the caller's transaction ends (a missing thread locks nothing).
 
