@@ -89,6 +89,8 @@ REQUEUE_RETRY_S = 1.0
 OUTAGE_RETRY_DELAY_S = 1.0
 OUTAGE_RETRY_MAX_DELAY_S = 30.0
 OUTAGE_EXTRA_ATTEMPTS = 5
+# Between tries of a run's bookkeeping write while PostgreSQL is away.
+OUTAGE_WRITE_RETRY_S = 0.5
 
 
 class MemoryGauge:
@@ -231,7 +233,7 @@ class Worker:
                 if outcome is None:
                     await self._in_db(_retry_after_outage, run)
                     return
-                await asyncio.shield(self._in_db(_record, run, outcome))
+                await asyncio.shield(self._in_db(_record_or_fail, run, outcome))
             finally:
                 lock_keeper.drop_run(run.run_id)
 
@@ -305,16 +307,42 @@ def failure_outcome(run: Run, exc: Exception) -> executor.RunOutcome | None:
 
 
 def _retry_after_outage(run: Run) -> None:
-    """Back to pending, dispatched again after a pause that doubles with each attempt. If
-    PostgreSQL is still down even for that, the run's lease lapses and the sweeper retries it."""
+    """Back to pending, dispatched again after a pause that doubles with each attempt. While
+    PostgreSQL is down even for that, try again for as long as the run's lease lasts; after
+    that the lease has lapsed and the sweeper retries the run."""
     check_idle_connections()
     delay_s = min(OUTAGE_RETRY_DELAY_S * 2 ** max(run.attempt - 1, 0), OUTAGE_RETRY_MAX_DELAY_S)
+    _while_database_recovers(run, lambda: transitions.requeue_run(run, count_attempt=True, delay_s=delay_s))
+
+
+def _while_database_recovers(run: Run, write: Callable[[], Any]) -> None:
+    """Do a run's bookkeeping write, retrying it through an outage for up to RUN_LEASE_S."""
+    deadline = time.monotonic() + settings.RUN_LEASE_S
+    while True:
+        try:
+            write()
+            return
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            if time.monotonic() >= deadline:
+                logger.warning("run %s: left to the sweeper (%s)", run.run_id, exc)
+                return
+            close_old_connections()  # the broken connection goes; the next try takes a checked one
+            time.sleep(OUTAGE_WRITE_RETRY_S)
+
+
+def _record_or_fail(run: Run, outcome: executor.RunOutcome) -> None:
+    """Record the run's end. An outcome PostgreSQL refuses (a value it cannot store) ends the run
+    `error` with that reason instead; an outage puts it back to pending, as during execution."""
     try:
-        transitions.requeue_run(run, count_attempt=True, delay_s=delay_s)
-    except Exception as again:
-        if not is_transient(again):
-            raise
-        logger.warning("run %s: left to the sweeper (%s)", run.run_id, again)
+        _record(run, outcome)
+    except Exception as exc:
+        failed = failure_outcome(run, exc)
+        if failed is None:
+            _retry_after_outage(run)
+        else:
+            _while_database_recovers(run, lambda: _record(run, failed))
 
 
 def _record(run: Run, outcome: executor.RunOutcome) -> None:
