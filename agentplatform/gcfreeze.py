@@ -2,7 +2,7 @@
 
 A worker or API process holds ~190,000 container objects once Django, Celery,
 LangGraph and the graphs are imported; a full collection walks them all (37-49 ms
-measured here, with every run or request of the process stalled meanwhile).
+measured as bench/HISTORY.md records, with every run or request of the process stalled meanwhile).
 Frozen, they are left out of every later collection (~0 ms for the same walk).
 Full collections are rare (they wait for a quarter as many new long-lived objects
 as there are old ones), but a long-running process does reach them.

@@ -1,6 +1,6 @@
 """An ASGI handler that runs the middleware chain and the view in one thread hop.
 
-Django's stock ASGIHandler (measured here) adapts every sync middleware method
+Django's stock ASGIHandler (bench/HISTORY.md) adapts every sync middleware method
 separately — about a dozen thread hops (~0.3 ms each) per request — and wraps
 each request in a ThreadSensitiveContext, which starts fresh threads per
 request. Our views are sync (DRF) and our streaming responses are async

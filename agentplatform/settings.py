@@ -98,7 +98,7 @@ DATABASE_URL = env_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/age
 # Health checks: a connection broken by a PostgreSQL restart is replaced at checkout.
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
 # Under ASGI every request runs its sync code on a fresh thread, so thread-bound
-# persistent connections would reconnect per request (~8 ms here); a pool makes
+# persistent connections would reconnect per request (~8 ms, bench/HISTORY.md); a pool makes
 # checkout cheap for API requests and Celery worker threads alike.
 # In an outage (apps/core/dbpools.py): a checkout waits at most DB_POOL_TIMEOUT_S before
 # the request answers 503 (pools are sized above their threads: only connecting makes one

@@ -5,7 +5,7 @@ in the API, async on a worker's run loop). On all of them:
 1. a connection is checked before it is handed out, so one broken by a PostgreSQL
    restart is replaced rather than failing the request or the run using it. Ours
    (checkpointer, store) check only a connection unused for CHECK_AFTER_IDLE_S: a check
-   is a round trip (measured here: ~50 us of CPU, ~150 us on a worker's run loop) and
+   is a round trip (~50 us of CPU, ~150 us on a worker's run loop, bench/HISTORY.md) and
    a trivial run checks out about eight times, while a connection given back moments
    ago was working then (one broken since is caught by point 4);
 2. a checkout waits at most DB_POOL_TIMEOUT_S (the pools are sized above their

@@ -1,6 +1,6 @@
 """Batches a run's stream events into pipelined XADDs, in order.
 
-A round trip to Redis costs ~0.7 ms here; a token-streaming run emits dozens
+A round trip to Redis costs ~0.7 ms (bench/HISTORY.md); a token-streaming run emits dozens
 of events, so the executor hands events to this publisher and moves on. One
 writer task flushes whatever has accumulated in a single pipeline.
 """

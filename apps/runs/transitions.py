@@ -59,7 +59,7 @@ WITH claimed AS (
     RETURNING *
 )
 SELECT claimed.*, a.graph_id AS a_graph_id, a.config AS a_config, a.context AS a_context,
-    -- Commit without waiting for the WAL flush (~3 ms here): a claim lost to a PostgreSQL
+    -- Commit without waiting for the WAL flush (~3 ms, bench/HISTORY.md): a claim lost to a PostgreSQL
     -- crash only puts the run back to pending; the terminal status is a synchronous commit.
     set_config('synchronous_commit', 'off', true) AS async_commit,
     EXISTS (
