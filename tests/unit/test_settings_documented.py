@@ -5,7 +5,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # env_str("NAME", ...), env_int(...), os.environ.get("NAME"), os.environ["NAME"], ${NAME:-...} in shell.
-READ = re.compile(r"""(?:env_\w+\(\s*|environ(?:\.get)?[\[(]\s*)["']([A-Z][A-Z0-9_]+)["']|\$\{([A-Z][A-Z0-9_]+)[:}?-]""")
+READ = re.compile(
+    r"""(?:env_\w+\(\s*|environ(?:\.get)?[\[(]\s*)["']([A-Z][A-Z0-9_]+)["']|\$\{([A-Z][A-Z0-9_]+)[:}?-]"""
+)
 # Read by the libraries or the shell, not settings of this server.
 NOT_SETTINGS = {"DJANGO_SETTINGS_MODULE", "PYTHON", "ENTRYPOINT_DRY_RUN", "PATH", "HOME", "CI", "PYTHONUNBUFFERED"}
 
