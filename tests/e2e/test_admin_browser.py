@@ -204,6 +204,7 @@ def test_operator_sees_charts_graph_conversation_and_run_timeline(tmp_path: Path
             screenshot(driver, "admin-runs-list.png")
             for listing in ("threads/thread", "assistants/assistant"):
                 driver.get(f"{server.url}/admin/{listing}/")
+                screenshot(driver, f"admin-{listing.split('/')[0]}-list.png")
                 assert fits_the_screen(driver), listing
             run(get_client(url=server.url).runs.cancel(slow_thread, slow_run))
         finally:

@@ -38,6 +38,20 @@ def served(path: str) -> bool:
     return True
 
 
+def error_message(body: object) -> object:
+    """The message of a JSON error: `{"detail": ...}` for the REST API; the JSON-RPC
+    (`{"error": {"message": ...}}`), A2A (`{"error": "..."}`) and thread-protocol
+    (`{"type": "error", "message": ...}`) endpoints answer in their own protocols' shapes, as upstream's do."""
+    if not isinstance(body, dict):
+        return None
+    if "detail" in body:
+        return body["detail"]
+    error = body.get("error")
+    if body.get("type") == "error":
+        return body.get("message")
+    return error.get("message") if isinstance(error, dict) else error
+
+
 def check(case: schemathesis.Case, problems: list[str], statuses: Counter, base_url: str | None = None) -> None:
     response = case.call(base_url=base_url, timeout=30, headers={"accept": "application/json"})
     statuses[f"{response.status_code // 100}xx"] += 1
@@ -50,7 +64,7 @@ def check(case: schemathesis.Case, problems: list[str], statuses: Counter, base_
         problems.append(f"{where} -> {response.status_code}: {response.text[:300]}\n  body: {case.body!r:.300}")
     elif response.status_code >= 400:
         try:
-            detail = response.json().get("detail")
+            detail = error_message(response.json())
         except ValueError:
             detail = None
         if not isinstance(detail, str) or not detail:
