@@ -2,6 +2,10 @@
 
 Delivery is at-least-once (acks_late + reject_on_worker_lost in settings);
 the service is idempotent per run: a run that is not pending is skipped.
+
+The tasks import their services when they run: celery beat loads this module
+(autodiscovery) only to know the task names, and the services bring LangGraph.
+A worker imports them at start (apps.runs.apps), before its first run.
 """
 
 import logging
@@ -10,19 +14,21 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
-from apps.runs import services, sweeper, webhooks
-
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="runs.execute", ignore_result=True)
 def execute_run(run_id: str, thread_id: str) -> None:
+    from apps.runs import services
+
     services.execute_thread_runs(run_id, thread_id)
 
 
 @shared_task(name="runs.sweep", ignore_result=True)
 def sweep() -> None:
     """Beat task: re-dispatch runs that lost their worker or their task (see apps.runs.sweeper)."""
+    from apps.runs import sweeper
+
     sweeper.sweep_runs()
 
 
@@ -36,6 +42,8 @@ def deliver_webhook(self: Task, url: str, payload: dict[str, Any]) -> None:
     WEBHOOK_MAX_ATTEMPTS deliveries were made; a receiver may thus see a
     payload more than once (same X-Webhook-Id), never in parallel.
     """
+    from apps.runs import webhooks
+
     attempt = self.request.retries + 1
     result = webhooks.deliver(url, payload, attempt)
     if result.retryable and attempt < settings.WEBHOOK_MAX_ATTEMPTS:
