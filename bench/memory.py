@@ -1,6 +1,6 @@
 """Idle memory of `manage.py dev`, by process kind, beside upstream's `langgraph dev`.
 
-    .venv/bin/python -m bench.memory [--workers N] [--langgraph PATH] [--no-upstream] [--settle 5]
+    .venv/bin/python -m bench.memory [--baseline REV] [--workers N] [--langgraph PATH] [--no-upstream] [--settle 5]
 
 Starts our server (embedded PostgreSQL and Redis, its own data folder, a free
 port), waits for Ready, then until the whole stack is idle (its CPU under 2% of
@@ -10,18 +10,24 @@ really holds) of every process: the API, each worker, beat, the dev
 supervisor, embedded PostgreSQL (postmaster and all its backends summed) and
 Redis. Then the same for upstream's in-memory `langgraph dev` (its whole
 process tree), in the same invocation. Prints a table and the machine's load.
+`--baseline REV` first measures an earlier commit the same way (a temporary git
+worktree run with this .venv, as bench.compare_builds does) and ends with a
+before / after / upstream table.
 """
 
 import argparse
 import contextlib
 import os
+import shutil
+import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
-from bench.servers import ours_process, upstream_process
+from bench.servers import REPO, ours_process, upstream_process
 
 MIB = 1024 * 1024
 IDLE_CPU_PERCENT = 2.0
@@ -103,8 +109,8 @@ def wait_idle(processes: list[psutil.Process]) -> float:
     return percent
 
 
-def measure_ours(workers: int | None, settle_s: float) -> tuple[dict[str, Usage], float]:
-    with ours_process(workers=workers) as (_, process):
+def measure_ours(workers: int | None, settle_s: float, repo: Path = REPO) -> tuple[dict[str, Usage], float]:
+    with ours_process(workers=workers, repo=repo) as (_, process):
         supervisor = psutil.Process(process.pid)
         pg = postmaster(data_dir_of(supervisor))
         processes = stack_processes(supervisor, [pg] if pg else [])
@@ -155,8 +161,36 @@ def print_table(title: str, usage: dict[str, Usage], cpu: float) -> None:
     print(f"   {'total':32s} {sum(i.processes for i in usage.values()):5d} {mib(total_rss):>8s} {mib(total_pss):>8s}")
 
 
+def measure_baseline(revision: str, workers: int | None, settle_s: float) -> tuple[dict[str, Usage], float]:
+    worktree = Path(tempfile.mkdtemp(prefix="bench-baseline-")) / "repo"
+    subprocess.run(["git", "worktree", "add", "--detach", "-q", str(worktree), revision], cwd=REPO, check=True)
+    try:
+        return measure_ours(workers, settle_s, repo=worktree)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=REPO, check=False)
+        shutil.rmtree(worktree.parent, ignore_errors=True)
+
+
+def print_comparison(columns: dict[str, dict[str, Usage]]) -> None:
+    print("== RSS / PSS MiB by process kind")
+    print("   " + f"{'kind':32s}" + "".join(f" {name:>22s}" for name in columns))
+    kinds = sorted({kind for usage in columns.values() for kind in usage}, key=lambda k: (k.startswith("other"), k))
+    for kind in [*kinds, "total"]:
+        cells = []
+        for usage in columns.values():
+            items = list(usage.values()) if kind == "total" else [usage[kind]] if kind in usage else []
+            if not items:
+                cells.append(f" {'':>22s}")
+                continue
+            rss = sum(item.rss for item in items)
+            pss = None if any(item.pss is None for item in items) else sum(item.pss for item in items)
+            cells.append(f" {mib(rss).strip() + ' / ' + mib(pss).strip():>22s}")
+        print("   " + f"{kind:32s}" + "".join(cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--baseline", default=None, help="also measure this git revision first (before / after)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: manage.py dev's)")
     parser.add_argument("--langgraph", default=None, help="upstream's `langgraph` executable")
     parser.add_argument("--no-upstream", action="store_true")
@@ -168,14 +202,23 @@ def main() -> None:
         os.environ["LANGGRAPH_CLI"] = str(DEFAULT_UPSTREAM_CLI)
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
+    columns: dict[str, dict[str, Usage]] = {}
+    if args.baseline:
+        usage, cpu = measure_baseline(args.baseline, args.workers, args.settle)
+        print_table(f"ours at {args.baseline}: manage.py dev", usage, cpu)
+        columns[f"ours {args.baseline}"] = usage
     usage, cpu = measure_ours(args.workers, args.settle)
     print_table("ours: manage.py dev", usage, cpu)
+    columns["ours"] = usage
     if not args.no_upstream:
         measured = measure_upstream(args.settle)
         if measured is None:
             print("== upstream: `langgraph` not found (set LANGGRAPH_CLI or --langgraph)")
         else:
             print_table("upstream: langgraph dev", *measured)
+            columns["upstream"] = measured[0]
+    if len(columns) > 1:
+        print_comparison(columns)
     load = os.getloadavg()
     print(f"machine: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at end")
 
