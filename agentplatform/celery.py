@@ -9,6 +9,10 @@ from agentplatform.gcfreeze import freeze_startup_objects
 from apps.graphs.config import thread_ttl_sweep_interval_s
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentplatform.settings")
+# Celery's Django fixup runs Django's system checks in every worker and beat process, and
+# the URL checks import the whole URLconf (views, admin, serializers): ~20 MB per process
+# for checks that `manage.py migrate` / `prepare` already ran at deploy.
+os.environ.setdefault("CELERY_SKIP_CHECKS", "true")
 
 app = Celery("agentplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")

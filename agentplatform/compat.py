@@ -21,17 +21,19 @@ import asyncio
 import functools
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 from kombu.transport import redis as kombu_redis
-from langgraph.checkpoint.postgres import PostgresSaver
-from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from langgraph.checkpoint.postgres.base import BasePostgresSaver
-from langgraph_sdk import Auth
 from rest_framework import serializers
 from rest_framework.request import Request
+
+if TYPE_CHECKING:
+    # Imported where used: this module loads with every serializer (beat and the dev supervisor
+    # too), and LangGraph's savers and the SDK (httpx, websockets, rich) weigh ~20 MB.
+    from langgraph.checkpoint.postgres.base import BasePostgresSaver
+    from langgraph_sdk import Auth
 
 # 1. kombu ---------------------------------------------------------------------
 
@@ -68,7 +70,7 @@ class RedisTransport(kombu_redis.Transport):
 # 2. langgraph-checkpoint-postgres: the saver's lock ------------------------------
 
 
-def widen_saver_lock(saver: BasePostgresSaver, pool_size: int) -> None:
+def widen_saver_lock(saver: "BasePostgresSaver", pool_size: int) -> None:
     """Let up to `pool_size` operations of a pooled saver run at once.
 
     A saver serialises every operation behind one instance lock (`saver.lock`), which
@@ -77,6 +79,9 @@ def widen_saver_lock(saver: BasePostgresSaver, pool_size: int) -> None:
     other's checkpoint round trips (langgraph issue #7259). A semaphore as wide as the
     pool takes its place: operations run side by side, never more than the pool holds.
     """
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
     if isinstance(saver, AsyncPostgresSaver):
         saver.lock = asyncio.BoundedSemaphore(pool_size)
     elif isinstance(saver, PostgresSaver):
@@ -96,6 +101,8 @@ def is_checkpoint_serializer(fn: Callable[..., Any]) -> bool:
     is one of a Postgres saver's checkpoint (de)serialisers."""
     if not isinstance(fn, functools.partial) or not fn.args:
         return False
+    from langgraph.checkpoint.postgres.base import BasePostgresSaver
+
     target = fn.args[0]
     return isinstance(getattr(target, "__self__", None), BasePostgresSaver) and (
         getattr(target, "__name__", "") in CHECKPOINT_SERIALIZERS
@@ -105,12 +112,12 @@ def is_checkpoint_serializer(fn: Callable[..., Any]) -> bool:
 # 4. langgraph_sdk's Auth: its handler registries --------------------------------
 
 
-def authenticate_handler(auth: Auth) -> Callable | None:
+def authenticate_handler(auth: "Auth") -> Callable | None:
     """The function `@auth.authenticate` registered, if any."""
     return auth._authenticate_handler
 
 
-def authorization_handler(auth: Auth, resource: str, action: str) -> Callable | None:
+def authorization_handler(auth: "Auth", resource: str, action: str) -> Callable | None:
     """The `@auth.on...` handler for this resource and action, most specific first, as upstream picks it."""
     for key in ((resource, action), (resource, "*"), ("*", action)):
         if key in auth._handlers:

@@ -30,7 +30,10 @@ SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if DEBUG else ["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Admin modules (and the services, LangGraph and chart libraries they import) load with
+    # the URLconf (agentplatform/urls.py calls autodiscover), i.e. only in processes that serve
+    # HTTP: Celery workers, beat and the dev supervisor stay without them (~25 MB each).
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -6,6 +6,10 @@ from apps.core.handlers import not_found
 from apps.core.views import InfoView, OkView
 from apps.runs.views import MetricsView
 
+# settings.INSTALLED_APPS uses SimpleAdminConfig: the admin registers its models here, in
+# processes that route requests, not in every process that sets Django up.
+admin.autodiscover()
+
 urlpatterns = [
     path("ok", OkView.as_view()),
     path("info", InfoView.as_view()),

@@ -24,8 +24,10 @@ from bench.suite import background_throughput, wait_latencies
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 KINDS = (
     ("agentplatform worker", "worker"),
+    ("celery_process worker", "worker"),
     ("langgraph dev", "upstream"),
     ("agentplatform beat", "beat"),
+    ("celery_process beat", "beat"),
     ("uvicorn", "api"),
     ("postgres", "postgresql"),
     ("redis-server", "redis"),

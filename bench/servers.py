@@ -50,6 +50,15 @@ def ours(
     """Our server on the embedded default, in a throwaway data folder (workers: dev's default when None).
 
     `repo`: the checkout to run (bench.compare_builds runs an older build this way)."""
+    with ours_process(workers, jobs_per_worker, api_processes, repo) as (url, _):
+        yield url
+
+
+@contextmanager
+def ours_process(
+    workers: int | None = None, jobs_per_worker: int = 10, api_processes: int = 1, repo: Path = REPO
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`ours`, also yielding the `manage.py dev` process (bench.memory walks its children)."""
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ours-"))
     port, log = free_port(), data_dir / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -68,7 +77,7 @@ def ours(
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ok(url, process, log)
-        yield url
+        yield url, process
     finally:
         stop(process)
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -79,6 +88,13 @@ def upstream(extra_args: tuple[str, ...] = ()) -> Iterator[str | None]:
     """Upstream's in-memory `langgraph dev`, when `langgraph` is on PATH (pip install "langgraph-cli[inmem]").
 
     `extra_args`: more `langgraph dev` options (e.g. `--n-jobs-per-worker 1000`)."""
+    with upstream_process(extra_args) as started:
+        yield None if started is None else started[0]
+
+
+@contextmanager
+def upstream_process(extra_args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen] | None]:
+    """`upstream`, also yielding the `langgraph dev` process; None when it is not installed."""
     executable = os.environ.get("LANGGRAPH_CLI") or shutil.which("langgraph")
     if not executable:
         yield None
@@ -91,7 +107,7 @@ def upstream(extra_args: tuple[str, ...] = ()) -> Iterator[str | None]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ok(url, process, log)
-        yield url
+        yield url, process
     finally:
         stop(process)
         shutil.rmtree(work, ignore_errors=True)

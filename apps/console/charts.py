@@ -10,12 +10,17 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pygal
 from django.utils.safestring import SafeString, mark_safe
-from pygal.style import Style
 
 from apps.console.admin_tools import STATUS_COLORS
+
+if TYPE_CHECKING:
+    # Imported where a chart is drawn: this module loads with the admin in every API process,
+    # and pygal weighs ~8 MB there for pages an operator may never open.
+    import pygal
+    from pygal.style import Style
 
 SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 FONT = "-apple-system, 'Segoe UI', system-ui, Roboto, 'Helvetica Neue', Arial, sans-serif"
@@ -23,7 +28,9 @@ STEP_COLOR = "#0969da"
 ERROR_COLOR = STATUS_COLORS["error"]
 
 
-def _style(colors: Iterable[str]) -> Style:
+def _style(colors: Iterable[str]) -> "Style":
+    from pygal.style import Style
+
     return Style(
         background="transparent",
         plot_background="transparent",
@@ -63,7 +70,7 @@ def count_axis(largest: float, ticks: int = 5) -> list[int]:
     return list(range(0, int(largest) + step + 1, step))
 
 
-def render(chart: pygal.graph.graph.Graph) -> SafeString:
+def render(chart: "pygal.graph.graph.Graph") -> SafeString:
     # pygal always writes an inline <script> holding its config for the tooltip script we do not
     # load: drop it, so the picture is pure SVG (and a strict Content-Security-Policy stays happy).
     svg = SCRIPT.sub("", chart.render())
@@ -98,6 +105,8 @@ def runs_per_minute(
     """
     seen = {status for bucket in buckets for status in counts.get(bucket, {})}
     statuses = [status for status in statuses if status in seen]
+    import pygal
+
     kind, look = (pygal.StackedBar, {}) if bars else (pygal.StackedLine, {"fill": True, "show_dots": False})
     chart = kind(
         title=title,
@@ -121,6 +130,8 @@ def runs_per_minute(
 
 def durations(title: str, buckets: list[datetime.datetime], points: dict, label_every: int) -> SafeString:
     """Lines: p50 and p95 run duration per bucket (buckets where no run ended are skipped)."""
+    import pygal
+
     chart = pygal.Line(
         title=title,
         style=_style(["#0969da", "#bc4c00"]),
@@ -144,6 +155,8 @@ def durations(title: str, buckets: list[datetime.datetime], points: dict, label_
 
 def errors_by_graph(title: str, errors: dict[str, int]) -> SafeString:
     """Horizontal bars: failed runs per graph."""
+    import pygal
+
     chart = pygal.HorizontalBar(
         title=title,
         style=_style([ERROR_COLOR]),
@@ -164,6 +177,8 @@ def errors_by_graph(title: str, errors: dict[str, int]) -> SafeString:
 
 def queue(title: str, bars: dict[str, int | None]) -> SafeString:
     """Horizontal bars: what waits and what runs right now."""
+    import pygal
+
     chart = pygal.HorizontalBar(
         title=title,
         style=_style(["#6e7781"]),
@@ -195,6 +210,8 @@ def timeline(title: str, steps: list[Step], *, x_title: str = "seconds from star
     Drawn as pygal stacked horizontal bars whose first, invisible segment is the
     time before the step started.
     """
+    import pygal
+
     chart = pygal.HorizontalStackedBar(
         title=title,
         style=_style(["transparent", STEP_COLOR, ERROR_COLOR]),

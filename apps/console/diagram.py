@@ -10,11 +10,14 @@ Dockerfile) lays it out as SVG, offline.
 import html
 import re
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import graphviz
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+
+if TYPE_CHECKING:
+    # Imported where a diagram is drawn: this module loads with the admin in every API process.
+    import graphviz
 
 START, END = "__start__", "__end__"
 NODE_FILL = "#f2f0ff"
@@ -27,13 +30,15 @@ class DiagramUnavailable(Exception):
     """The picture cannot be drawn here (no Graphviz); the page shows the graph as text instead."""
 
 
-def graph_dot(graph: Any, *, interrupt_before: list[str] = (), interrupt_after: list[str] = ()) -> graphviz.Digraph:
+def graph_dot(graph: Any, *, interrupt_before: list[str] = (), interrupt_after: list[str] = ()) -> "graphviz.Digraph":
     """DOT for a LangGraph drawable graph (langchain_core.runnables.graph.Graph).
 
     Conditional edges are dashed; nodes the graph interrupts before/after carry a
     purple "interrupt before" / "interrupt after" mark; subgraph nodes (`parent:child` ids with
     xray) are grouped in a labelled cluster per parent.
     """
+    import graphviz
+
     dot = graphviz.Digraph(
         "graph",
         graph_attr={"rankdir": "TB", "bgcolor": "transparent", "fontname": FONT, "nodesep": "0.4", "ranksep": "0.45"},
@@ -69,7 +74,9 @@ def _ancestors(parent: str) -> list[str]:
     return [SUBGRAPH_SEPARATOR.join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _cluster(parent: str) -> graphviz.Digraph:
+def _cluster(parent: str) -> "graphviz.Digraph":
+    import graphviz
+
     label = parent.rpartition(SUBGRAPH_SEPARATOR)[2]
     return graphviz.Digraph(
         f"cluster_{_dot_name(parent)}",
@@ -97,8 +104,10 @@ def _node_attrs(node_id: str, name: str, before: list[str], after: list[str]) ->
     return {"label": label, "color": INTERRUPT_COLOR, "penwidth": "2", "class": "interrupt"}
 
 
-def render_svg(dot: graphviz.Digraph) -> SafeString:
+def render_svg(dot: "graphviz.Digraph") -> SafeString:
     """The <svg> element (no XML prolog), ready to inline. Raises DiagramUnavailable."""
+    import graphviz
+
     if shutil.which("dot") is None:
         raise DiagramUnavailable("Graphviz's `dot` is not installed (apt-get install graphviz)")
     try:

@@ -6,11 +6,11 @@ run, which the multitask strategy of the cron then governs.
 
 from celery import shared_task
 
-from apps.crons import services
-
 
 @shared_task(name="crons.fire", ignore_result=True)
 def fire(cron_id: str) -> None:
+    from apps.crons import services
+
     services.fire_cron(cron_id)
 
 

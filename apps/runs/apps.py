@@ -6,14 +6,27 @@ class RunsConfig(AppConfig):
     label = "runs"
 
     def ready(self) -> None:
-        from celery.signals import worker_shutdown, worker_shutting_down
+        from celery.signals import worker_init, worker_shutdown, worker_shutting_down
 
         from apps.runs.hooks import run_finished
-        from apps.runs.webhook_outbox import on_run_finished
 
-        run_finished.connect(on_run_finished, dispatch_uid="runs.webhook_outbox")
+        run_finished.connect(_queue_webhook, dispatch_uid="runs.webhook_outbox")
+        worker_init.connect(_load_run_services, weak=False)
         worker_shutting_down.connect(_on_worker_shutting_down, weak=False)
         worker_shutdown.connect(_on_worker_shutdown, weak=False)
+
+
+def _queue_webhook(sender: object, **kwargs: object) -> None:
+    # Imported when a run ends: the outbox reads thread state (LangGraph), which beat never needs.
+    from apps.runs.webhook_outbox import on_run_finished
+
+    on_run_finished(sender, **kwargs)
+
+
+def _load_run_services(**_: object) -> None:
+    # The tasks import the worker lazily (beat needs only the task names); a worker loads it,
+    # LangGraph included, before it takes its first run and freezes its start-up objects.
+    import apps.runs.worker  # noqa: F401
 
 
 def _on_worker_shutting_down(**_: object) -> None:

@@ -6,9 +6,9 @@ transaction, so a sweep cut short (worker lost) is simply finished by the next.
 
 from celery import shared_task
 
-from apps.threads import retention
-
 
 @shared_task(name="threads.sweep_ttl", ignore_result=True)
 def sweep_ttl() -> None:
+    from apps.threads import retention
+
     retention.sweep_expired_threads()

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,7 @@ from apps.devserver.launcher import (
     python_module,
     wait_until_ready,
 )
-from apps.graphs.config import GraphConfigError, LangGraphConfig, load_config
-from apps.graphs.registry import GraphRegistry
+from apps.graphs.config import GraphConfigError, LangGraphConfig, apply_environment, load_config
 
 SHUTDOWN_GRACE_S = 5
 CHECK_TIMEOUT_S = 120
@@ -52,22 +52,53 @@ def worker_node_name(port: int, index: int) -> str:
 
 
 def worker_argv(node_name: str) -> list[str]:
-    """The one place `manage.py dev` spells a worker's command line (its pool and concurrency
-    come from settings: CELERY_WORKER_POOL, N_JOBS_PER_WORKER)."""
+    """The one place `manage.py dev` spells a worker's command line: what `celery -A agentplatform
+    worker --without-mingle --without-gossip` runs (pool and concurrency from settings), minus the
+    ~24 MB of Celery's command line (apps/devserver/celery_process.py)."""
     return python_module(
-        "celery",
-        "-A",
-        "agentplatform",
+        "apps.devserver.celery_process",
         "worker",
         "--hostname",
         node_name,
-        "-Q",
+        "--queues",
         settings.RUNS_QUEUE,
         "--loglevel",
         "WARNING",
-        "--without-mingle",
-        "--without-gossip",
     )
+
+
+def graphs_problem(config: LangGraphConfig) -> str | None:
+    """Import every graph in a forked child; returns what failed, None when all loaded.
+
+    In a child because the supervisor lives as long as the server and needs none of it:
+    the graphs and LangGraph would hold ~40 MB here for nothing (the API and the workers
+    load them themselves).
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report on the pipe, exit without running the parent's exit hooks
+        os.close(read_fd)
+        code = 1
+        try:
+            from apps.graphs.registry import GraphRegistry
+
+            GraphRegistry(config)
+            code = 0
+        except GraphConfigError as exc:
+            os.write(write_fd, str(exc).encode())
+        except BaseException:
+            os.write(write_fd, traceback.format_exc().encode())
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        message = pipe.read().decode(errors="replace").strip()
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if code == 0:
+        return None
+    return message or f"loading the graphs failed (exit code {code})"
 
 
 class WorkerPing:
@@ -94,6 +125,9 @@ class WorkerPing:
 
 class Command(BaseCommand):
     help = "Start the API, a Celery worker and celery beat, on embedded PostgreSQL and Redis unless URLs are set."
+    # The system checks import the whole URLconf (views, admin, LangGraph): ~60 MB held by a
+    # supervisor that serves nothing. `manage.py prepare`, run in a child at start, runs them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--config", default=settings.LANGGRAPH_CONFIG, help="path to langgraph.json")
@@ -143,9 +177,12 @@ class Command(BaseCommand):
         """Fail before starting anything if langgraph.json or one of its graphs is broken."""
         try:
             config = load_config(config_path)
-            GraphRegistry(config)
         except GraphConfigError as exc:
             raise CommandError(f"{config_path}: {exc}") from exc
+        apply_environment(config)  # the servers' URLs may come from langgraph.json's env
+        problem = graphs_problem(config)
+        if problem is not None:
+            raise CommandError(f"{config_path}: {problem}")
         return config
 
     @staticmethod
@@ -209,7 +246,7 @@ class Command(BaseCommand):
             Child(f"worker-{index}", worker_argv(worker_node_name(options["port"], index)))
             for index in range(1, options["workers"] + 1)
         ]
-        beat = Child("beat", python_module("celery", "-A", "agentplatform", "beat", "--loglevel", "WARNING"))
+        beat = Child("beat", python_module("apps.devserver.celery_process", "beat", "--loglevel", "WARNING"))
         return api, workers, beat
 
     def _serve(
