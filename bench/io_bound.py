@@ -20,7 +20,7 @@ from contextlib import contextmanager, suppress
 
 import httpx
 import psutil
-from apps.core.management.commands.dev import default_worker_processes
+from apps.devserver.management.commands.dev import default_worker_processes
 from langgraph_sdk import get_client as sdk_client
 
 from bench.servers import ours, upstream
