@@ -20,9 +20,9 @@ from contextlib import contextmanager, suppress
 
 import httpx
 import psutil
-from apps.devserver.management.commands.dev import default_worker_processes
 from langgraph_sdk import get_client as sdk_client
 
+from apps.devserver.management.commands.dev import default_worker_processes
 from bench.servers import ours, upstream
 from bench.suite import gather_limited
 
