@@ -44,7 +44,14 @@ def start_running(payload: dict, thread: Thread) -> tuple[Run, Worker]:
 
 def test_interrupt_stops_a_running_run_and_the_new_run_continues(assistants, no_dispatch) -> None:
     thread = create_thread()
+    from apps.threads.services import get_thread_history
+
+    def runs_in_history() -> set:
+        return {h["metadata"].get("run_id") for h in get_thread_history(thread.thread_id, limit=50)}
+
     first, worker = start_running(SLOW, thread)
+    # Running is not yet checkpointed (LangGraph saves in the background): interrupt once it is.
+    wait_for(lambda: str(first.run_id) in runs_in_history())
     second = services.create_run({**QUICK, "multitask_strategy": "interrupt"}, thread.thread_id)
     worker.join(timeout=20)
     assert not worker.is_alive(), "the 30 s node was not cancelled"
@@ -54,11 +61,8 @@ def test_interrupt_stops_a_running_run_and_the_new_run_continues(assistants, no_
     assert Run.objects.get(pk=second.run_id).status == RunStatus.SUCCESS
     state = get_thread_state(thread.thread_id)
     assert state["values"]["steps"] == ["slept", "finished"]  # only the second run's steps
-    # The interrupted run's checkpoints are kept: its input checkpoint is in the history.
-    from apps.threads.services import get_thread_history
-
-    runs_in_history = {h["metadata"].get("run_id") for h in get_thread_history(thread.thread_id, limit=50)}
-    assert str(first.run_id) in runs_in_history
+    # The interrupted run's checkpoints are kept: its input checkpoint is still in the history.
+    assert str(first.run_id) in runs_in_history()
 
 
 def test_rollback_deletes_the_running_run_and_its_checkpoints(assistants, no_dispatch) -> None:
