@@ -144,6 +144,10 @@ def test_worker_shutdown_requeues_runs_still_going_after_the_grace_period(assist
     serving = worker.accept(str(thread.thread_id))
     assert serving is not None and worker.in_flight == 1
     no_dispatch.clear()
+    # Claimed is not yet executing: drain once the graph has checkpointed its input (it is in its node).
+    from apps.threads.services import get_thread_history
+
+    wait_for(lambda: get_thread_history(thread.thread_id, limit=5))
 
     assert worker.drain(grace_s=0.2) == 1
     assert serving.done() and worker.in_flight == 0, "drain returned before the run was recorded"
