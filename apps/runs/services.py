@@ -141,9 +141,9 @@ def _take_thread(thread_id: uuid.UUID, assistant_id: uuid.UUID, create: bool, me
 # The assistant's graph for the thread's metadata, and the proof that the assistant exists.
 ASSISTANT_GRAPH_SQL = (
     "SELECT jsonb_build_object('graph_id', graph_id, 'assistant_id', assistant_id::text) "
-    "FROM assistants_assistant WHERE assistant_id = %s"
+    f"FROM {Assistant._meta.db_table} WHERE assistant_id = %s"
 )
-ASSISTANT_EXISTS_SQL = "EXISTS (SELECT 1 FROM assistants_assistant WHERE assistant_id = %s)"
+ASSISTANT_EXISTS_SQL = f"EXISTS (SELECT 1 FROM {Assistant._meta.db_table} WHERE assistant_id = %s)"
 
 
 def _mark_busy(thread_id: uuid.UUID, assistant_id: uuid.UUID) -> bool:
