@@ -6,7 +6,8 @@ tests/integration/test_compat_broker.py check, for each, that the detail is
 still there with the shape we expect and that the patch takes effect: an
 upgrade that breaks one fails those tests instead of silently undoing it.
 
-1. kombu's Redis channel keeps one client (`Channel._create_client`).
+1. kombu's Redis channel keeps one client (`Channel._create_client`), and a channel
+   closed after its connection fails as a connection error (`Channel._get_pool`).
 2. langgraph-checkpoint-postgres's savers take a semaphore as wide as their pool
    for their instance `lock`.
 3. langgraph-checkpoint-postgres's (de)serialisers are recognised by their names
@@ -59,6 +60,15 @@ class RedisChannel(kombu_redis.Channel):
         if client is None or client.connection_pool is not self.pool:
             client = self._shared_client = super()._create_client()
         return client
+
+    def _get_pool(self, asynchronous: bool = False) -> Any:
+        # A channel closed after its connection (Celery's consumer on a broker loss) has no
+        # connection details left to build a pool from: kombu raises AttributeError there, which
+        # no caller ignores, and the worker dies ("Unrecoverable error"). As a connection error
+        # the close goes on; the unacked messages stay in Redis for the visibility-timeout restore.
+        if self.connection.client is None:
+            raise kombu_redis.get_redis_ConnectionError()("the broker connection is closed")
+        return super()._get_pool(asynchronous=asynchronous)
 
 
 class RedisTransport(kombu_redis.Transport):

@@ -6,10 +6,12 @@ RedisChannel's docstring, then adapt or drop the patch.
 
 import inspect
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
 from kombu import Connection
+from kombu.common import ignore_errors
 from kombu.transport import redis as kombu_redis
 
 from agentplatform.compat import RedisChannel, RedisTransport
@@ -62,3 +64,30 @@ def test_messages_still_go_through(connection: Connection) -> None:
     finally:
         queue.queue.delete()
         queue.close()
+
+
+def close_after_its_connection(connection: Connection) -> Any:
+    """What Celery's consumer does on a broker loss, in the order that kills a stock worker:
+    a channel holding an unacked message is closed after its connection let go of it."""
+    queue = connection.SimpleQueue("compat-broker-close-test")
+    try:
+        queue.put({"unacked": True})
+        queue.get(timeout=5)  # delivered, not acked: closing the channel restores it
+        channel = queue.consumer.channel
+        channel._disconnect_pools()
+        channel.connection.client = None
+        ignore_errors(connection, channel.close)
+        return channel
+    finally:
+        with Connection(settings.REDIS_URL) as cleanup:
+            cleanup.SimpleQueue("compat-broker-close-test").queue.delete()
+
+
+def test_stock_kombu_dies_closing_a_channel_after_its_connection() -> None:
+    with Connection(settings.REDIS_URL) as conn, pytest.raises(AttributeError):
+        close_after_its_connection(conn)  # if kombu stops raising here, drop RedisChannel._get_pool
+
+
+def test_the_patched_channel_closes_after_its_connection(connection: Connection) -> None:
+    channel = close_after_its_connection(connection)
+    assert channel.closed  # no AttributeError on the way; Celery's consumer goes on reconnecting
