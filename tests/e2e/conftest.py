@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -104,24 +103,29 @@ class LiveServer:
             "RUNS_QUEUE": f"runs-{self.database}",
             **(extra_env or {}),
         }
+        env.setdefault("PYTHONUNBUFFERED", "1")  # "Ready!" reaches the log when printed
         argv = [sys.executable, "manage.py", "dev", "--port", str(self.port), "--config", str(self.config)]
         if not self.reload:  # no file watcher per test server unless the test is about reload
             argv.append("--no-reload")
         self.log = self.log_path.open("ab")
+        self.log_start = self.log.tell()  # a restarted server appends: its own "Ready!" comes after this
         self.process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_ready()
 
     def wait_ready(self) -> None:
+        """Until `manage.py dev` says Ready!: its API answers and its workers answer a ping.
+
+        /ok alone is not enough: a test that stops Redis or PostgreSQL while the workers are
+        still starting makes the dev command give up its start-up."""
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-4000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/ok", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
+            with self.log_path.open("rb") as log:
+                log.seek(self.log_start)
+                if b"\nReady!" in log.read():
+                    return
+            time.sleep(0.2)
         raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-4000:]}")
 
     def stop(self) -> None:

@@ -230,6 +230,7 @@ class Follower(threading.Thread):
         self.url, self.path = url, path
         self.status: int | str | None = None
         self.body = b""
+        self.answered = threading.Event()  # the response has begun: its run exists and is followed
 
     def run(self) -> None:
         thread_id = httpx.post(f"{self.url}/threads", json={}).json()["thread_id"]
@@ -238,9 +239,12 @@ class Follower(threading.Thread):
         try:
             with httpx.stream("POST", f"{self.url}/threads/{thread_id}/{self.path}", json=body, timeout=120) as r:
                 self.status = r.status_code
+                self.answered.set()
                 self.body = r.read()
         except httpx.TransportError as exc:
             self.status = type(exc).__name__
+        finally:
+            self.answered.set()
 
 
 def run_outage(
@@ -250,6 +254,8 @@ def run_outage(
     runs = create_load(server_url)
     for follower in followers:
         follower.start()
+    for follower in followers:  # on a loaded machine a follower could otherwise ask after the outage began
+        assert follower.answered.wait(timeout=60), f"{follower.path} got no answer before the outage"
     with Probes(server_url, thread_id) as probes:
         time.sleep(1.0)  # a few runs in flight, most queued
         stop()
