@@ -16,6 +16,7 @@ upgrade that breaks one fails those tests instead of silently undoing it.
    (`_authenticate_handler`, `_handlers`, `_global_handlers`).
 5. DRF serializers reuse their bound fields, which DRF rebuilds per instance.
 6. DRF's Request is unwrapped to Django's HttpRequest (`_request`).
+7. Django's PostgreSQL pool gets our connection check (psycopg_pool's `_check`).
 """
 
 import asyncio
@@ -175,3 +176,19 @@ def http_request(request: Request) -> HttpRequest:
     """The Django request a DRF Request wraps: the one the ASGI handler marks when the client leaves
     (agentplatform/disconnect.py). A DRF Request passes attribute reads on to it but keeps writes for itself."""
     return request._request
+
+
+# 7. Django's PostgreSQL pool: its connection check ----------------------------------
+
+
+def check_pool_connections_with(pool: Any, check: Callable[[Any], Any]) -> Any:
+    """Have the pool Django built check the connections it hands out with `check`.
+
+    Django gives its pool psycopg_pool's `check_connection` (CONN_HEALTH_CHECKS: a round
+    trip at every checkout, several per run: ~0.7 ms of worker CPU per run in
+    bench.compare_builds) or no check at all, and refuses a `check` in OPTIONS["pool"].
+    Ours (apps/core/dbpools.py) checks only a connection that idled for a while.
+    """
+    if pool is not None and pool._check is not check:
+        pool._check = check
+    return pool

@@ -98,8 +98,9 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/agentplatform")
-# Health checks: a connection broken by a PostgreSQL restart is replaced at checkout.
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+# Health checks: a connection broken by a PostgreSQL restart is replaced at checkout, by the
+# pool's check (agentplatform/postgres: as on our other pools, only after the connection idled).
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 # Under ASGI every request runs its sync code on a fresh thread, so thread-bound
 # persistent connections would reconnect per request (~8 ms, bench/HISTORY.md); a pool makes
 # checkout cheap for API requests and Celery worker threads alike.
@@ -127,6 +128,7 @@ if env_bool("DB_SERVER_SIDE_BINDING", True):
     DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL")
+DATABASES["default"]["ENGINE"] = "agentplatform.postgres"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -3,8 +3,8 @@
 A process holds up to five pools: Django's, the checkpointer's and the store's (sync
 in the API, async on a worker's run loop). On all of them:
 1. a connection is checked before it is handed out, so one broken by a PostgreSQL
-   restart is replaced rather than failing the request or the run using it. Ours
-   (checkpointer, store) check only a connection unused for CHECK_AFTER_IDLE_S: a check
+   restart is replaced rather than failing the request or the run using it, but only
+   one unused for CHECK_AFTER_IDLE_S (Django's pool too: agentplatform/postgres): a check
    is a round trip (~50 us of CPU, ~150 us on a worker's run loop, bench/HISTORY.md) and
    a trivial run checks out about eight times, while a connection given back moments
    ago was working then (one broken since is caught by point 4);
@@ -53,7 +53,7 @@ def _idle_long(conn: Any) -> bool:
     return idle
 
 
-def _check_if_idle_long(conn: Any) -> None:
+def check_if_idle_long(conn: Any) -> None:
     if _idle_long(conn):
         ConnectionPool.check_connection(conn)
 
@@ -66,7 +66,7 @@ async def _check_if_idle_long_async(conn: Any) -> None:
 def pool_options(*, is_async: bool) -> dict[str, Any]:
     """Keyword arguments for one of our psycopg pools (points 1-3)."""
     return {
-        "check": _check_if_idle_long_async if is_async else _check_if_idle_long,
+        "check": _check_if_idle_long_async if is_async else check_if_idle_long,
         "timeout": settings.DB_POOL_TIMEOUT_S,
         "reconnect_timeout": settings.DB_RECONNECT_TIMEOUT_S,
     }

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from psycopg_pool import PoolTimeout
 
 from apps.core import dbpools
@@ -74,3 +74,21 @@ def test_an_outage_error_has_every_pool_drop_its_dead_idle_connections(monkeypat
                 conn.execute("SELECT 1")
     finally:
         pool.close()
+
+
+def test_djangos_pool_never_hands_out_a_connection_cut_while_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dbpools, "CHECK_AFTER_IDLE_S", 0.2)
+    connection.close()  # the test's own connection goes back to the pool too
+    pids = backend_pids(connection.pool, 2)
+    cut_connections(connection.settings_dict["NAME"], pids)
+    time.sleep(0.3)  # idle past CHECK_AFTER_IDLE_S: checked before being handed out
+    for _ in range(3):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                assert cursor.fetchone()[0] not in pids
+        except OperationalError as exc:  # Django's wrapping of a PoolTimeout, as above: a 503
+            if not isinstance(exc.__cause__, PoolTimeout):
+                raise  # a dead connection was handed out
+        finally:
+            connection.close()

@@ -16,11 +16,13 @@ import weakref
 from typing import Any
 
 import pytest
+from django.db.backends.postgresql import base as postgresql_base
 from django.test import RequestFactory
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.postgres.base import BasePostgresSaver
 from langgraph_sdk import Auth
+from psycopg_pool import ConnectionPool
 from rest_framework import serializers
 from rest_framework.request import Request
 
@@ -32,6 +34,7 @@ from agentplatform.compat import (
     is_checkpoint_serializer,
     widen_saver_lock,
 )
+from apps.core.dbpools import check_if_idle_long
 from apps.core.serializers import StrictSerializer
 
 
@@ -235,3 +238,19 @@ def test_the_http_request_behind_a_drf_request_is_found() -> None:
     assert http_request(request) is wrapped
     request.mark = True  # a DRF Request keeps what is set on it ...
     assert not hasattr(wrapped, "mark")  # ... so marks meant for Django's request go on that one
+
+
+def test_psycopg_pool_keeps_its_check_where_the_patch_sets_it() -> None:
+    def check(conn: Any) -> None:
+        pass
+
+    pool = ConnectionPool(open=False, check=check)
+    assert pool._check is check
+    assert "self._check" in inspect.getsource(ConnectionPool._getconn_with_check_loop)
+
+
+def test_djangos_pool_checks_with_ours() -> None:
+    from django.db import connection
+
+    assert connection.pool._check is check_if_idle_long
+    assert "check=" in inspect.getsource(postgresql_base.DatabaseWrapper.pool.fget)  # Django still sets its own
