@@ -1,12 +1,13 @@
 """The benchmark suite of issue 8, through the official SDK, ours vs upstream `langgraph dev`.
 
-    .venv/bin/python -m bench.suite [--workers 1 2 4] [--threads 50] [--runs-per-thread 10]
+    .venv/bin/python -m bench.suite [--workers 1 2 4] [--ours-workers 1 2] [--threads 50] [--runs-per-thread 10]
 
 For each server: thread-create rate; background runs end to end (threads x runs,
 concurrency 8); runs.wait latency at concurrency 1 and 8 (p50/p95/p99);
 runs.stream time to the first event and to the first `values` event.
 `--workers` repeats the background-throughput measurement for our server with
-that many worker processes (scale-out). Numbers, not pass/fail.
+that many worker processes (scale-out); `--ours-workers` measures everything on ours
+with each of these worker-process counts instead of dev's default. Numbers, not pass/fail.
 """
 
 import argparse
@@ -126,13 +127,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
     parser.add_argument("--threads", type=int, default=50)
     parser.add_argument("--runs-per-thread", type=int, default=10)
+    parser.add_argument("--ours-workers", type=int, nargs="*", default=[], help="full rows for ours with N workers")
     parser.add_argument("--skip-upstream", action="store_true")
     args = parser.parse_args()
     table: dict[str, dict[str, object]] = {}
-    with ours() as url:
-        table[f"ours (manage.py dev defaults: {default_worker_processes()} worker processes)"] = asyncio.run(
-            measure(url, args)
-        )
+    for workers in args.ours_workers or [None]:
+        name = f"{workers} worker processes" if workers else f"manage.py dev defaults: {default_worker_processes()}"
+        with ours(workers=workers) as url:
+            table[f"ours ({name})"] = asyncio.run(measure(url, args))
     if not args.skip_upstream:
         with upstream() as url:
             if url:
