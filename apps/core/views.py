@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from apps.auth.custom_auth import authorize, current_user
 from apps.core.errors import InvalidInput
+from apps.core.headers import request_headers
 from apps.core.info import server_info
 from apps.core.parsers import INT64_MAX, check_text
 from apps.core.queries import select_fields
@@ -43,6 +44,7 @@ class ApiView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        self._headers_token = request_headers.set(request.headers)  # for http.configurable_headers
         # self.kwargs is the very dict dispatch() passes on to the handler.
         for name, value in self.kwargs.items():
             if name.endswith("_id"):
@@ -50,6 +52,12 @@ class ApiView(APIView):
         for name, value in request.query_params.items():
             check_text(value, name)
         self._authorize(request)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if (token := getattr(self, "_headers_token", None)) is not None:
+            request_headers.reset(token)
+            self._headers_token = None
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def _authorize(self, request: Request) -> None:
         action = self.auth_actions.get(request.method)

@@ -24,6 +24,8 @@ from typing import Any
 
 from django.conf import settings
 
+from apps.core.headers import HeaderFilter
+
 
 class GraphConfigError(Exception):
     """langgraph.json, or one of its graph entries, cannot be used."""
@@ -82,6 +84,7 @@ class LangGraphConfig:
     store: StoreConfig = field(default_factory=StoreConfig)
     cors: dict[str, Any] | None = None  # http.cors, as upstream's CorsConfig
     disabled_routes: tuple[str, ...] = ()  # the http.disable_* groups set (assistants, runs, ...)
+    configurable_headers: HeaderFilter = field(default_factory=HeaderFilter)  # http.configurable_headers
     # "key: why it has no effect" for each key given that upstream reads and we do not
     # implement, and for each key upstream does not know (it starts with those too).
     ignored: tuple[str, ...] = ()
@@ -112,6 +115,7 @@ def load_config(path: str | Path) -> LangGraphConfig:
         store=parse_store_config(raw.get("store")),
         cors=parse_cors(raw.get("http")),
         disabled_routes=parse_disabled_routes(raw.get("http")),
+        configurable_headers=parse_configurable_headers(raw.get("http")),
         ignored=tuple(ignored_keys(raw)),
     )
 
@@ -153,7 +157,6 @@ IGNORED_KEYS: dict[str, str] = {
     "http.app": "custom routes are not mounted",
     "http.disable_ui": "no generative UI routes are served",
     "http.disable_webhooks": "webhooks are sent whenever a run names one",
-    "http.configurable_headers": "request headers are not copied into the run's configurable",
     "http.logging_headers": "request headers are not logged",
     "http.middleware_order": "custom middleware is not mounted",
     "http.enable_custom_route_auth": "custom routes are not mounted",
@@ -163,6 +166,7 @@ NESTED_KEYS = {
     ("store", "index"): STORE_INDEX_KEYS,
     ("store", "ttl"): STORE_TTL_KEYS,
     ("checkpointer", "ttl"): {"strategy", "default_ttl", "sweep_interval_minutes"},
+    ("http", "configurable_headers"): {"includes", "excludes"},
 }
 IMPLEMENTED_KEYS = {
     "graphs",
@@ -177,6 +181,7 @@ IMPLEMENTED_KEYS = {
     "auth.path",
     "http",
     "http.cors",
+    "http.configurable_headers",
     *(f"http.disable_{group}" for group in ("assistants", "threads", "runs", "store", "meta", "mcp")),
 }
 
@@ -241,6 +246,22 @@ def parse_disabled_routes(http: Any) -> tuple[str, ...]:
         if not isinstance(http.get(f"disable_{group}", False), bool):
             raise GraphConfigError(f"http.disable_{group} must be true or false")
     return tuple(group for group in DISABLE_GROUPS if http.get(f"disable_{group}"))
+
+
+def parse_configurable_headers(http: Any) -> HeaderFilter:
+    """`http.configurable_headers`: {"includes": [...], "excludes": [...]}, header names or `*` patterns."""
+    value = http.get("configurable_headers") if isinstance(http, dict) else None
+    if value is None:
+        return HeaderFilter()
+    if not isinstance(value, dict):
+        raise GraphConfigError("'http.configurable_headers' must be an object")
+    lists = {}
+    for key in ("includes", "excludes"):
+        patterns = value.get(key) or []
+        if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+            raise GraphConfigError(f"'http.configurable_headers.{key}' must be a list of header names or patterns")
+        lists[key] = tuple(patterns)
+    return HeaderFilter(**lists)
 
 
 def read_http_config(path: str | Path) -> LangGraphConfig | None:

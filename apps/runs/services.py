@@ -18,7 +18,9 @@ from apps.assistants.services import get_assistant, resolve_assistant, resolve_a
 from apps.auth.custom_auth import current_user, user_to_json
 from apps.core.errors import BadRequest, Conflict, NotFound
 from apps.core.expressions import JSONBMerge
+from apps.core.headers import request_headers
 from apps.core.redis import get_redis
+from apps.graphs.config import get_config
 from apps.runs.cancellation import CancelAction, send_cancel
 from apps.runs.dispatch import dispatch_run
 from apps.runs.models import IN_FLIGHT_STATUSES, MultitaskStrategy, Run, RunStatus
@@ -176,6 +178,10 @@ def _run_kwargs(payload: dict[str, Any], temporary: bool) -> dict[str, Any]:
     kwargs = {key: payload.get(key) for key in RUN_KWARGS}
     kwargs["stream_mode"] = payload.get("stream_mode") or list(DEFAULT_STREAM_MODES)
     kwargs["temporary"] = temporary
+    if copied := get_config().configurable_headers.copied(request_headers.get()):
+        config = dict(kwargs.get("config") or {})
+        config["configurable"] = {**(config.get("configurable") or {}), **copied}
+        kwargs["config"] = config
     if (user := current_user.get()) is not None:  # for graph factories' ServerRuntime.user, in the worker
         kwargs["auth_user"] = user_to_json(user)
     return kwargs
