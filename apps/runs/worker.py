@@ -311,6 +311,7 @@ def _retry_after_outage(run: Run) -> None:
     PostgreSQL is down even for that, try again for as long as the run's lease lasts; after
     that the lease has lapsed and the sweeper retries the run."""
     check_idle_connections()
+    run.has_more = False  # claim no further run of this thread now: they stay behind this one
     delay_s = min(OUTAGE_RETRY_DELAY_S * 2 ** max(run.attempt - 1, 0), OUTAGE_RETRY_MAX_DELAY_S)
     _while_database_recovers(run, lambda: transitions.requeue_run(run, count_attempt=True, delay_s=delay_s))
 

@@ -16,8 +16,9 @@ from psycopg_pool import PoolTimeout
 from apps.core.failures import is_transient
 from apps.graphs.checkpointer import get_sync_checkpointer
 from apps.graphs.registry import get_registry
-from apps.runs import services
+from apps.runs import services, transitions
 from apps.runs.models import Run, RunStatus
+from apps.runs.worker import _retry_after_outage
 from apps.threads.services import create_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -133,3 +134,17 @@ def test_a_run_cut_by_a_database_outage_resumes_from_its_checkpoint(assistants, 
     assert steps.count("step_two started") == 2  # its checkpoint was lost to the outage: run again
     # (LangGraph saves checkpoints in the background: step_three may have run before the save failed.)
     assert steps[-1] == "step_three"
+
+
+def test_a_run_requeued_after_an_outage_is_not_claimed_again_before_its_pause(assistants, no_dispatch) -> None:
+    """The requeued run is the thread's oldest pending one: claiming on at once (the thread has
+    more runs) would skip the doubling pause. The worker leaves the thread; the delayed
+    dispatch brings it back."""
+    thread = create_thread()
+    first = services.create_run({"assistant_id": "slow", "input": {}}, thread.thread_id)
+    services.create_run({"assistant_id": "slow", "input": {}}, thread.thread_id)
+    run = transitions.claim_next_run(str(thread.thread_id))
+    assert run.run_id == first.run_id and run.has_more
+    _retry_after_outage(run)
+    assert Run.objects.get(pk=first.pk).status == RunStatus.PENDING
+    assert not run.has_more  # what Worker._serve reads to claim the thread's next run or leave it
