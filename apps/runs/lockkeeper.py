@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from apps.runs import transitions
-from apps.runs.locks import RENEW_SCRIPT, ThreadLock
+from apps.runs.locks import ThreadLock
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class LockKeeper:
         try:
             pipe = locks[0].client.pipeline(transaction=False)
             for lock in locks:
-                pipe.eval(RENEW_SCRIPT, 1, lock.key, lock.token, lock.ttl_ms)
+                lock.renew(pipe)
             renewed = pipe.execute()
         except Exception:  # Redis hiccup: try again next tick, the TTL leaves room
             logger.warning("could not renew %d thread locks", len(locks), exc_info=True)

@@ -22,6 +22,7 @@ Protocol:
 """
 
 import secrets
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -82,8 +83,11 @@ class ThreadLock:
         claims every pending run anyway (one round trip for both)."""
         return bool(self.client.eval(ACQUIRE_SCRIPT, 2, self.key, self.wake, self.token, self.ttl_ms))
 
-    def renew(self) -> bool:
-        """Extend the expiry; False means we lost the lock."""
+    def renew(self, client: Any = None) -> Any:
+        """Extend the expiry; False means we lost the lock. On a pipeline (`client`) the
+        command is queued and its answer comes with the pipeline's."""
+        if client is not None:
+            return client.eval(RENEW_SCRIPT, 1, self.key, self.token, self.ttl_ms)
         return bool(self.client.eval(RENEW_SCRIPT, 1, self.key, self.token, self.ttl_ms))
 
     def release_and_take_wake_flag(self) -> bool:
