@@ -15,7 +15,6 @@ from typing import Any
 from apps.auth.custom_auth import as_user
 from apps.core.failures import is_transient
 from apps.core.jsonutil import normalize
-from apps.core.logcontext import current_run_id, current_thread_id
 from apps.core.redis import get_async_redis
 from apps.graphs.checkpointer import get_async_checkpointer
 from apps.graphs.registry import get_registry
@@ -99,9 +98,6 @@ async def execute_cancellable(spec: RunSpec) -> RunOutcome:
     """Run the graph as a task that a stop signal (interrupt or rollback) can cancel mid-node."""
     client = get_async_redis()
     watcher = get_watcher(client)
-    # The loop thread has its own context: tag this task's log records with the run.
-    current_run_id.set(spec.run_id)
-    current_thread_id.set(spec.thread_id)
     task = asyncio.ensure_future(execute(spec))
     await watcher.register(spec.run_id, task)
     try:
