@@ -22,7 +22,7 @@ from apps.core.serializers import iso
 from apps.crons.models import Cron, CronRun
 from apps.runs.models import Run
 from apps.runs.serializers import run_to_json
-from apps.threads.models import Thread
+from apps.threads.services import get_thread_values
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def record_cron_run(run: Run) -> CronRun | None:
         return None
     # The caller's object may predate the terminal UPDATE: the row has the final status.
     final = Run.objects.filter(pk=run.pk).first() or run
-    values = Thread.objects.filter(pk=final.thread_id).values_list("values", flat=True).first()
+    values = get_thread_values(final.thread_id)
     defaults = {
         "cron_id": cron_id,
         "thread_id": final.thread_id,
