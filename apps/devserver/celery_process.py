@@ -31,8 +31,6 @@ def main(argv: list[str] | None = None) -> int:
         # of RSS on the server) instead of the pool's default two. Before the settings load.
         os.environ.setdefault("DB_POOL_MIN_SIZE", "1")
 
-    from celery import concurrency
-
     from agentplatform.celery import app
 
     if args.command == "beat":
@@ -40,9 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     process = app.Worker(
         hostname=args.hostname,
-        # Pool and concurrency from settings (CELERY_WORKER_POOL, N_JOBS_PER_WORKER), as the CLI takes them.
-        pool_cls=concurrency.get_implementation(app.conf.worker_pool),
-        concurrency=app.conf.worker_concurrency,
+        # Pool and concurrency: app.Worker reads them from settings (CELERY_WORKER_POOL, N_JOBS_PER_WORKER).
         queues=args.queues.split(","),
         loglevel=args.loglevel,
         without_mingle=True,
