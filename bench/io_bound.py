@@ -15,15 +15,15 @@ their peak minus idle, per run in flight (psutil). Numbers, not pass/fail.
 import argparse
 import asyncio
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 
 import httpx
 import psutil
 from langgraph_sdk import get_client as sdk_client
 
 from apps.devserver.management.commands.dev import default_worker_processes
-from bench.servers import ours, upstream
+from bench.servers import ours_process, upstream_process
 from bench.suite import gather_limited
 
 GRAPH = "slow"
@@ -130,28 +130,6 @@ async def measure(url: str, server_pid: int, ours_server: bool, args: argparse.N
     return result
 
 
-@contextmanager
-def with_pid(server: Iterator) -> Iterator[tuple[str | None, int | None]]:
-    with server as url:
-        yield url, _server_pid(url)
-
-
-def _server_pid(url: str | None) -> int | None:
-    """The process listening on the URL's port, walked up to the server's root process."""
-    if url is None:
-        return None
-    port = int(url.rsplit(":", 1)[1])
-    for connection in psutil.net_connections("tcp"):
-        if connection.laddr and connection.laddr.port == port and connection.status == psutil.CONN_LISTEN:
-            process = psutil.Process(connection.pid)
-            # ours: uvicorn's parent is `manage.py dev`; upstream: the langgraph dev process itself
-            parent = process.parent()
-            if parent is not None and "manage.py" in " ".join(parent.cmdline()):
-                return parent.pid
-            return process.pid
-    return None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--counts", type=int, nargs="*", default=[200, 1000])
@@ -166,22 +144,23 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {psutil.cpu_count()} cores, load average {psutil.getloadavg()}")
     servers: list[tuple[str, Callable, bool]] = [
-        (f"ours (manage.py dev defaults: {default_worker_processes()} worker processes)", ours, True)
+        (f"ours (manage.py dev defaults: {default_worker_processes()} worker processes)", ours_process, True)
     ]
     if not args.skip_one_worker:
-        servers.append(("ours (one worker process)", lambda: ours(workers=1), True))
+        servers.append(("ours (one worker process)", lambda: ours_process(workers=1), True))
     if not args.skip_upstream:
         extra = ("--n-jobs-per-worker", str(args.upstream_jobs)) if args.upstream_jobs else ()
         name = f"upstream langgraph dev ({args.upstream_jobs or 'default'} run slots)"
-        servers.append((name, lambda: upstream(extra), False))
+        servers.append((name, lambda: upstream_process(extra), False))
     for name, server, ours_server in servers:
         print(f"== {name}")
-        with with_pid(server()) as (url, pid):
-            if url is None:
+        with server() as started:
+            if started is None:
                 print("   (not installed: pip install 'langgraph-cli[inmem]')")
                 continue
+            url, process = started  # the server's root process: `manage.py dev`, or `langgraph dev`
             try:
-                rows = asyncio.run(measure(url, pid, ours_server, args))
+                rows = asyncio.run(measure(url, process.pid, ours_server, args))
             except Exception as exc:  # report the others anyway
                 print(f"   failed: {type(exc).__name__}: {exc}")
                 continue
