@@ -124,6 +124,7 @@ class Worker:
         self._stopping = threading.Event()
         # Set when the shutdown grace ends: a run handed over but not started yet is requeued at once.
         self._grace_over = threading.Event()
+        self._requeued = 0  # runs this worker handed back since its grace ended (on the run loop)
         self._memory = MemoryGauge()
         self._db: ThreadPoolExecutor | None = None
 
@@ -217,14 +218,14 @@ class Worker:
             try:
                 spec = build_run_spec(run)
                 if self._grace_over.is_set():
-                    await self._in_db(transitions.requeue_run, run)
+                    await self._requeue(run)
                     return
                 try:
                     # No await between the check above and the run's registration with the
                     # cancel watcher: requeue_running_runs (on this loop) sees it either way.
                     outcome: executor.RunOutcome | None = await executor.execute_cancellable(spec)
                     if outcome.cancelled_with == CancelAction.REQUEUE:
-                        await self._in_db(transitions.requeue_run, run)
+                        await self._requeue(run)
                         return
                     if outcome.cancelled_with is not None:
                         outcome = await self._settle_cancelled(run, spec, outcome)
@@ -236,6 +237,11 @@ class Worker:
                 await asyncio.shield(self._in_db(_record_or_fail, run, outcome))
             finally:
                 lock_keeper.drop_run(run.run_id)
+
+    async def _requeue(self, run: Run) -> None:
+        await self._in_db(transitions.requeue_run, run)
+        if self._grace_over.is_set():
+            self._requeued += 1
 
     async def _settle_cancelled(
         self, run: Run, spec: executor.RunSpec, outcome: executor.RunOutcome
@@ -260,21 +266,22 @@ class Worker:
 
     def drain(self, grace_s: float) -> int:
         """Let runs in flight finish for grace_s, then requeue the rest; blocks until they are
-        recorded (at most REQUEUE_WAIT_S more). Returns how many were requeued."""
+        recorded (at most REQUEUE_WAIT_S more). Returns how many were requeued: those the cancel
+        watcher stopped and those handed over but not started yet, which requeue themselves."""
         self.stop_admitting()
         if self._wait_idle(grace_s):
             return 0
         self._grace_over.set()
-        requeued = run_loop.run(requeue_running_runs())
-        if requeued:
-            logger.warning("worker shutdown: requeued %d unfinished runs", requeued)
+        run_loop.run(requeue_running_runs())
         deadline = time.monotonic() + REQUEUE_WAIT_S
         while not self._wait_idle(min(REQUEUE_RETRY_S, deadline - time.monotonic())):
             if time.monotonic() >= deadline:
                 logger.error("worker shutdown: %d runs still in flight; the sweeper will requeue them", self._in_flight)
                 break
             run_loop.run(requeue_running_runs())  # again, for a stop that a run's set-up swallowed
-        return requeued
+        if self._requeued:
+            logger.warning("worker shutdown: requeued %d unfinished runs", self._requeued)
+        return self._requeued
 
     def _wait_idle(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
