@@ -11,7 +11,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentplatform.settings")
 django.setup(set_prefix=False)
 
 from agentplatform.handler import SyncChainASGIHandler  # noqa: E402  (needs settings configured)
+from apps.graphs.config import get_config  # noqa: E402
 
 application = SyncChainASGIHandler()
+if get_config().custom_app is not None:  # langgraph.json's `http.app`: Starlette, the user's dependency
+    from apps.core.custom_app import with_custom_app
+
+    application = with_custom_app(application)
 get_resolver().check()  # imports every view now (rather than at the first request), to be frozen below
 freeze_startup_objects()

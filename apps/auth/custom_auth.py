@@ -33,6 +33,10 @@ from apps.core.errors import DomainError
 # Reachable without authentication: the health check, the admin (staff login), assets, API docs.
 EXEMPT_PREFIXES = ("/ok", "/admin/", "/static/", "/docs", "/openapi.json")
 
+# Where apps/core/custom_app.py's gate leaves a user it authenticated (http.middleware_order:
+# auth_first), so that the handler is not called twice for one request.
+AUTHENTICATED_SCOPE_KEY = "agentplatform.user"
+
 current_user: contextvars.ContextVar["AuthenticatedUser | None"] = contextvars.ContextVar("user", default=None)
 current_filters: contextvars.ContextVar[dict[str, dict] | None] = contextvars.ContextVar("auth_filters", default=None)
 
@@ -100,13 +104,22 @@ def active_auth() -> Auth | None:
     return get_registry().auth
 
 
+def _named(fn: Callable, available: dict[str, Any]) -> dict[str, Any]:
+    wanted = inspect.signature(fn).parameters
+    return {name: value for name, value in available.items() if name in wanted}
+
+
 def _call(fn: Callable, **available: Any) -> Any:
     """Call a handler with the arguments it names; async handlers run on the event loop."""
-    wanted = inspect.signature(fn).parameters
-    kwargs = {name: value for name, value in available.items() if name in wanted}
     if inspect.iscoroutinefunction(fn):
-        return async_to_sync(fn)(**kwargs)
-    return fn(**kwargs)
+        return async_to_sync(fn)(**_named(fn, available))
+    return fn(**_named(fn, available))
+
+
+async def call_async(fn: Callable, **available: Any) -> Any:
+    """_call, from a coroutine (the ASGI gate in front of a custom app)."""
+    result = fn(**_named(fn, available))
+    return await result if inspect.isawaitable(result) else result
 
 
 class CustomAuthMiddleware:
@@ -118,8 +131,22 @@ class CustomAuthMiddleware:
         handler = None if auth is None else authenticate_handler(auth)
         if handler is None or request.path.startswith(EXEMPT_PREFIXES):
             return self.get_response(request)
+        scope = getattr(request, "scope", {})
+        user = scope.get(AUTHENTICATED_SCOPE_KEY) or self._authenticate(handler, request)
+        if isinstance(user, HttpResponse):
+            return user
+        scope["user"] = user  # what a custom app's middleware reads after the response, as on upstream
+        user_token, filters_token = current_user.set(user), current_filters.set({})
         try:
-            user = as_user(
+            return self.get_response(request)
+        finally:
+            current_user.reset(user_token)
+            current_filters.reset(filters_token)
+
+    @staticmethod
+    def _authenticate(handler: Callable, request: HttpRequest) -> AuthenticatedUser | HttpResponse:
+        try:
+            return as_user(
                 _call(
                     handler,
                     request=request,
@@ -135,12 +162,6 @@ class CustomAuthMiddleware:
             return JsonResponse({"detail": exc.detail}, status=exc.status_code, headers=exc.headers or None)
         except Exception as exc:  # a crashing authenticator denies; it never lets a request through
             return JsonResponse({"detail": f"Authentication failed: {exc}"}, status=401)
-        user_token, filters_token = current_user.set(user), current_filters.set({})
-        try:
-            return self.get_response(request)
-        finally:
-            current_user.reset(user_token)
-            current_filters.reset(filters_token)
 
 
 class HandlerDenied(DomainError):

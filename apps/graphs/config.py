@@ -6,8 +6,10 @@ sys.path; package names are pip's business and ignored here), `env` (a `.env`
 path or an inline dict; never overrides variables already set), `checkpointer.ttl`
 (`strategy`, `default_ttl` minutes for new threads, `sweep_interval_minutes`),
 `store` (`index` for semantic search: `dims`, `embed`, `fields`; `ttl`:
-`default_ttl`, `refresh_on_read`, `sweep_interval_minutes`), `auth.path` and
-`http.cors`.
+`default_ttl`, `refresh_on_read`, `sweep_interval_minutes`), `auth.path`, and in
+`http`: `cors`, `configurable_headers`, the `disable_*` route groups, and `app` (custom
+routes and middleware, apps/core/custom_app.py) with `middleware_order` and
+`enable_custom_route_auth`.
 
 Every other key upstream reads is accepted, and named once at start-up with the
 reason it has no effect here (IGNORED_KEYS); a key upstream does not read either
@@ -73,6 +75,18 @@ class StoreConfig:
     ttl: dict[str, Any] | None = None  # default_ttl, refresh_on_read, sweep_interval_minutes
 
 
+MIDDLEWARE_ORDERS = ("middleware_first", "auth_first")
+
+
+@dataclass(frozen=True)
+class CustomAppConfig:
+    """`http.app` ("./webapp.py:app", a Starlette or FastAPI app) and the keys that say how it is mounted."""
+
+    target: str
+    middleware_order: str = "middleware_first"  # the app's middleware runs before custom auth, or after
+    auth_custom_routes: bool = False  # http.enable_custom_route_auth: custom auth guards the app's routes too
+
+
 @dataclass(frozen=True)
 class LangGraphConfig:
     path: Path
@@ -85,6 +99,8 @@ class LangGraphConfig:
     cors: dict[str, Any] | None = None  # http.cors, as upstream's CorsConfig
     disabled_routes: tuple[str, ...] = ()  # the http.disable_* groups set (assistants, runs, ...)
     configurable_headers: HeaderFilter = field(default_factory=HeaderFilter)  # http.configurable_headers
+    custom_app: CustomAppConfig | None = None  # http.app and how it is mounted
+    webhooks_disabled: bool = False  # http.disable_webhooks: runs created with a webhook send none
     # "key: why it has no effect" for each key given that upstream reads and we do not
     # implement, and for each key upstream does not know (it starts with those too).
     ignored: tuple[str, ...] = ()
@@ -116,6 +132,8 @@ def load_config(path: str | Path) -> LangGraphConfig:
         cors=parse_cors(raw.get("http")),
         disabled_routes=parse_disabled_routes(raw.get("http")),
         configurable_headers=parse_configurable_headers(raw.get("http")),
+        custom_app=parse_custom_app(raw.get("http")),
+        webhooks_disabled=_parse_flag(raw.get("http"), "disable_webhooks"),
         ignored=tuple(ignored_keys(raw)),
     )
 
@@ -154,12 +172,8 @@ IGNORED_KEYS: dict[str, str] = {
     "auth.allow_langsmith_api_keys": "LangSmith API keys do not apply",
     "auth.openapi": "the OpenAPI document does not describe custom auth",
     "auth.cache": "custom auth results are not cached",
-    "http.app": "custom routes are not mounted",
     "http.disable_ui": "no generative UI routes are served",
-    "http.disable_webhooks": "webhooks are sent whenever a run names one",
     "http.logging_headers": "request headers are not logged",
-    "http.middleware_order": "custom middleware is not mounted",
-    "http.enable_custom_route_auth": "custom routes are not mounted",
     "http.mount_prefix": "serve the API under a prefix with the reverse proxy in front of it",
 }
 NESTED_KEYS = {
@@ -182,6 +196,10 @@ IMPLEMENTED_KEYS = {
     "http",
     "http.cors",
     "http.configurable_headers",
+    "http.app",
+    "http.middleware_order",
+    "http.enable_custom_route_auth",
+    "http.disable_webhooks",
     *(f"http.disable_{group}" for group in ("assistants", "threads", "runs", "store", "meta", "mcp")),
 }
 
@@ -240,12 +258,14 @@ DISABLE_GROUPS = ("assistants", "threads", "runs", "store", "meta", "mcp")
 
 def parse_disabled_routes(http: Any) -> tuple[str, ...]:
     """The route groups `http.disable_<group>: true` takes away, as upstream does."""
-    if not isinstance(http, dict):
-        return ()
-    for group in DISABLE_GROUPS:
-        if not isinstance(http.get(f"disable_{group}", False), bool):
-            raise GraphConfigError(f"http.disable_{group} must be true or false")
-    return tuple(group for group in DISABLE_GROUPS if http.get(f"disable_{group}"))
+    return tuple(group for group in DISABLE_GROUPS if _parse_flag(http, f"disable_{group}"))
+
+
+def _parse_flag(http: Any, key: str) -> bool:
+    value = http.get(key, False) if isinstance(http, dict) else False
+    if not isinstance(value, bool):
+        raise GraphConfigError(f"http.{key} must be true or false")
+    return value
 
 
 def parse_configurable_headers(http: Any) -> HeaderFilter:
@@ -262,6 +282,20 @@ def parse_configurable_headers(http: Any) -> HeaderFilter:
             raise GraphConfigError(f"'http.configurable_headers.{key}' must be a list of header names or patterns")
         lists[key] = tuple(patterns)
     return HeaderFilter(**lists)
+
+
+def parse_custom_app(http: Any) -> CustomAppConfig | None:
+    if not isinstance(http, dict) or http.get("app") is None:  # the other two keys mean nothing then
+        return None
+    target, order = http["app"], http.get("middleware_order") or "middleware_first"
+    if not isinstance(target, str) or ":" not in target:
+        raise GraphConfigError("'http.app' must name a Starlette app like './webapp.py:app'")
+    if order not in MIDDLEWARE_ORDERS:
+        raise GraphConfigError(f"'http.middleware_order' must be one of {MIDDLEWARE_ORDERS}, got {order!r}")
+    auth_custom_routes = http.get("enable_custom_route_auth", False)
+    if not isinstance(auth_custom_routes, bool):
+        raise GraphConfigError("'http.enable_custom_route_auth' must be true or false")
+    return CustomAppConfig(target, order, auth_custom_routes)
 
 
 def read_http_config(path: str | Path) -> LangGraphConfig | None:

@@ -211,6 +211,25 @@ def load_auth(config: LangGraphConfig) -> Any:
     return auth
 
 
+def load_custom_app(config: LangGraphConfig) -> Any:
+    """The Starlette (or FastAPI) app named by langgraph.json's `http.app`, or None.
+
+    Only the API process mounts it (apps/core/custom_app.py); `manage.py dev` loads it in
+    its start-up check too, so that a broken app stops the start as a broken graph does.
+    """
+    if config.custom_app is None:
+        return None
+    target = config.custom_app.target
+    app = _import_target(GraphSpec("http.app", target), config.base_dir)
+    try:
+        from starlette.applications import Starlette
+    except ImportError:  # the app's module imported without Starlette: not a Starlette app
+        Starlette = None  # noqa: N806
+    if Starlette is None or not isinstance(app, Starlette):
+        raise GraphConfigError(f"http.app: {target!r} is a {type(app).__name__}, expected a Starlette or FastAPI app")
+    return app
+
+
 def load_embeddings(config: LangGraphConfig) -> Any:
     """The Embeddings for langgraph.json's `store.index.embed`, or None without an index.
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
+from apps.graphs.config import get_config
 from apps.runs.models import Run
 from apps.runs.serializers import run_to_json
 from apps.threads.services import get_thread_values
@@ -37,7 +38,7 @@ def run_payload(run: Run, values: Any, error: dict[str, Any] | None) -> dict[str
 def on_run_finished(sender: Any, *, run: Run, status: str, values: Any, error: dict[str, Any] | None, **_: Any) -> None:
     """If the run asked for a webhook, send its payload once the terminal status is committed."""
     url = (run.kwargs or {}).get("webhook")
-    if not url:
+    if not url or get_config().webhooks_disabled:  # langgraph.json http.disable_webhooks, as upstream
         return
     if error is not None:  # a failed run leaves the thread's values as they were
         values = get_thread_values(run.thread_id)

@@ -1,6 +1,7 @@
 """Webhooks: a run that ends (however it ends) sends its payload once committed; delivery
 signs, retries what may succeed later, and re-checks the address."""
 
+import json
 import time
 
 import pytest
@@ -10,6 +11,7 @@ from apps.runs import services, webhook_outbox, webhooks
 from apps.runs.models import RunStatus
 from apps.threads.models import Thread
 from apps.threads.services import create_thread
+from tests.conftest import FIXTURE_CONFIG
 from tests.integration.helpers import create_and_execute
 from tests.webhook_receiver import webhook_receiver
 
@@ -175,3 +177,14 @@ def test_cron_runs_carry_the_webhook(assistants, no_dispatch, sent) -> None:
     [(url, payload)] = sent
     assert url == HOOK and payload["run_id"] == str(run_id)
     assert payload["metadata"]["cron_id"] == str(cron.cron_id)
+
+
+def test_langgraph_json_can_turn_webhooks_off(assistants, no_dispatch, sent, settings, tmp_path) -> None:
+    config = json.loads(FIXTURE_CONFIG.read_text())
+    config["http"] = {"disable_webhooks": True}
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    settings.LANGGRAPH_CONFIG = str(tmp_path / "langgraph.json")  # the graphs stay loaded from the fixture app
+
+    run = create_and_execute({"assistant_id": "slow", "input": {}, "webhook": HOOK}, create_thread().thread_id)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCESS and sent == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from apps.graphs.config import GraphConfigError, load_config
-from apps.graphs.registry import GraphRegistry
+from apps.graphs.registry import GraphRegistry, load_custom_app
 from tests.conftest import FIXTURE_APP
 
 
@@ -63,12 +63,12 @@ def test_every_key_upstream_reads_is_accepted(tmp_path: Path) -> None:
 
 
 def test_ignored_keys_are_logged_once_when_the_registry_loads(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    config = load_config(write_config(tmp_path, store={"scopes": ["x"]}, http={"app": "./app.py:app"}))
+    config = load_config(write_config(tmp_path, store={"scopes": ["x"]}, http={"logging_headers": {}}))
     with caplog.at_level(logging.WARNING, logger="apps.graphs.registry"):
         GraphRegistry(config)
     messages = [r.getMessage() for r in caplog.records]
     assert sum("store.scopes" in m for m in messages) == 1
-    assert any("http.app: custom routes are not mounted (accepted, ignored)" in m for m in messages)
+    assert any("http.logging_headers: request headers are not logged (accepted, ignored)" in m for m in messages)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +83,32 @@ def test_ignored_keys_are_logged_once_when_the_registry_loads(tmp_path: Path, ca
 def test_a_bad_http_cors_is_an_error_naming_the_key(tmp_path: Path, cors: dict, message: str) -> None:
     with pytest.raises(GraphConfigError, match=message):
         load_config(write_config(tmp_path, http={"cors": cors}))
+
+
+def test_http_app_and_how_it_is_mounted_are_read(tmp_path: Path) -> None:
+    app = str(FIXTURE_APP / "webapp.py") + ":app"
+    http = {"app": app, "middleware_order": "auth_first", "enable_custom_route_auth": True}
+    config = load_config(write_config(tmp_path, http=http))
+    assert (config.custom_app.target, config.custom_app.middleware_order) == (app, "auth_first")
+    assert config.custom_app.auth_custom_routes and not config.ignored
+    assert load_custom_app(config).title == "FastAPI"
+    assert load_config(write_config(tmp_path, http={"app": app})).custom_app.middleware_order == "middleware_first"
+
+
+@pytest.mark.parametrize(
+    ("http", "message"),
+    [
+        ({"app": "./webapp.py:app", "middleware_order": "auth_last"}, "http.middleware_order' must be one of"),
+        ({"app": "./webapp.py:app", "enable_custom_route_auth": "yes"}, "enable_custom_route_auth' must be true"),
+        ({"app": 3}, "'http.app' must name a Starlette app"),
+    ],
+)
+def test_a_bad_http_app_setting_is_an_error_naming_the_key(tmp_path: Path, http: dict, message: str) -> None:
+    with pytest.raises(GraphConfigError, match=message):
+        load_config(write_config(tmp_path, http=http))
+
+
+def test_an_http_app_that_is_not_a_starlette_app_is_refused_at_load(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, http={"app": str(FIXTURE_APP / "graphs.py") + ":slow"}))
+    with pytest.raises(GraphConfigError, match="expected a Starlette or FastAPI app"):
+        load_custom_app(config)

@@ -68,7 +68,7 @@ def worker_argv(node_name: str) -> list[str]:
 
 
 def graphs_problem(config: LangGraphConfig) -> str | None:
-    """Import every graph in a forked child; returns what failed, None when all loaded.
+    """Import every graph (and `http.app`) in a forked child; returns what failed, None when all loaded.
 
     In a child because the supervisor lives as long as the server and needs none of it:
     the graphs and LangGraph would hold ~40 MB here for nothing (the API and the workers
@@ -80,9 +80,10 @@ def graphs_problem(config: LangGraphConfig) -> str | None:
         os.close(read_fd)
         code = 1
         try:
-            from apps.graphs.registry import GraphRegistry
+            from apps.graphs.registry import GraphRegistry, load_custom_app
 
             GraphRegistry(config)
+            load_custom_app(config)
             code = 0
         except GraphConfigError as exc:
             os.write(write_fd, str(exc).encode())

@@ -1,0 +1,164 @@
+"""`http.app` in langgraph.json: the user's Starlette or FastAPI app, served with the API as upstream serves it.
+
+- Its routes come first: a request one of them matches (path and method) is the app's,
+  even where it shadows an API route, as on upstream; `/docs` and `/openapi.json` stay
+  the API's. Every other request goes to Django.
+- Its middleware wraps every request, the API's included; its lifespan runs with the
+  API process (uvicorn's lifespan events reach the app's router).
+- Custom auth (`auth.path`) guards the API as always, and the app's routes only with
+  `http.enable_custom_route_auth`; the app then reads the user as `request.user`
+  (`request.auth.scopes` are the permissions). `http.middleware_order` says whether the
+  app's middleware runs before authentication (`middleware_first`, the default) or after
+  it (`auth_first`: it sees `request.scope["user"]` on the way in, and a refused request
+  never reaches it).
+- API_KEYS and CORS apply to the app's routes as to the API: Django answers for its own
+  routes (apps/core/middleware.py, apps/core/cors.py); the app's get Starlette's
+  CORSMiddleware with the same policy, the middleware upstream puts in front of both.
+
+Starlette is the user's dependency (their app imports it): nothing here is imported
+unless langgraph.json names an app.
+"""
+
+import json
+from typing import Any
+
+from django.conf import settings
+from langgraph_sdk import Auth
+from starlette.authentication import AuthCredentials
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Match
+
+from agentplatform.compat import authenticate_handler
+from apps.auth.custom_auth import AUTHENTICATED_SCOPE_KEY, EXEMPT_PREFIXES, active_auth, as_user, call_async
+from apps.core.middleware import api_key_refusal
+from apps.graphs.config import CustomAppConfig
+
+API_OWNED_PATHS = ("/docs", "/openapi.json")  # upstream keeps its own docs in front of the app's
+ROUTE_MATCH_KEY = "agentplatform.custom_route"  # set on the scope: whether the app routes this request
+
+ASGIApp = Any
+
+
+def app_routes_request(routes: list[Any], scope: dict) -> Match:
+    """FULL when one of the app's routes takes this request, PARTIAL when only its path matches."""
+    best = Match.NONE
+    for route in routes:
+        if getattr(route, "path", None) in API_OWNED_PATHS:
+            continue
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return match
+        if match == Match.PARTIAL:
+            best = match
+    return best
+
+
+async def refuse(status: int, detail: str, scope: dict, receive: Any, send: Any, headers: Any = None) -> None:
+    await JSONResponse({"detail": detail}, status_code=status, headers=headers)(scope, receive, send)
+
+
+class AuthGate:
+    """Calls the `@auth.authenticate` handler for what it guards (the app's routes, the API's, or
+    both) and puts the user on the scope; Django's CustomAuthMiddleware takes it from there
+    instead of calling the handler a second time."""
+
+    def __init__(self, app: ASGIApp, *, app_routes: bool, api_routes: bool) -> None:
+        self.app, self.app_routes, self.api_routes = app, app_routes, api_routes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if self._guards(scope):
+            handler = authenticate_handler(active_auth())
+            request = Request(scope, receive)
+            try:
+                user = as_user(
+                    await call_async(
+                        handler,
+                        request=request,
+                        path=scope["path"],
+                        method=scope["method"],
+                        query_params=dict(request.query_params),
+                        path_params=scope.get("path_params", {}),
+                        headers=dict(scope["headers"]),
+                        authorization=request.headers.get("authorization"),
+                    )
+                )
+            except Auth.exceptions.HTTPException as exc:
+                return await refuse(exc.status_code, exc.detail, scope, receive, send, exc.headers)
+            except Exception as exc:  # a crashing authenticator denies, as in the API
+                return await refuse(401, f"Authentication failed: {exc}", scope, receive, send)
+            scope["user"], scope["auth"] = user, AuthCredentials(list(user.permissions))
+            scope[AUTHENTICATED_SCOPE_KEY] = user
+        await self.app(scope, receive, send)
+
+    def _guards(self, scope: dict) -> bool:
+        if scope["type"] != "http" or AUTHENTICATED_SCOPE_KEY in scope or scope["path"].startswith(EXEMPT_PREFIXES):
+            return False
+        if scope["method"] == "OPTIONS" and any(
+            name == b"access-control-request-method" for name, _ in scope["headers"]
+        ):
+            return False  # a CORS preflight carries no credentials: the CORS middleware answers it
+        auth = active_auth()
+        if auth is None or authenticate_handler(auth) is None:
+            return False
+        return self.app_routes if scope[ROUTE_MATCH_KEY] == Match.FULL else self.api_routes
+
+
+class ToDjango:
+    """The innermost of the app's middleware: what none of the app's routes takes goes to Django."""
+
+    def __init__(self, app: ASGIApp, *, django: ASGIApp) -> None:
+        self.app, self.django = app, django
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope[ROUTE_MATCH_KEY] != Match.FULL:
+            return await self.django(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+class CustomAppServer:
+    """The ASGI application uvicorn serves when langgraph.json names `http.app`."""
+
+    def __init__(self, user_app: Any, django: ASGIApp, config: CustomAppConfig) -> None:
+        self.routes = user_app.router.routes
+        # Appended last: innermost, between the app's own middleware and its router.
+        inner = [Middleware(ToDjango, django=django)]
+        if config.auth_custom_routes and config.middleware_order == "middleware_first":
+            inner.insert(0, Middleware(AuthGate, app_routes=True, api_routes=False))
+        user_app.user_middleware.extend(inner)
+        self.app = user_app
+        if config.middleware_order == "auth_first":
+            self.app = AuthGate(user_app, app_routes=config.auth_custom_routes, api_routes=True)
+        self.app_with_cors = CORSMiddleware(  # the API's policy (settings.py, from apps/core/cors.py)
+            self.app,
+            allow_origins=["*"] if settings.CORS_ALLOW_ALL_ORIGINS else settings.CORS_ALLOWED_ORIGINS,
+            allow_origin_regex="|".join(f"(?:{regex})" for regex in settings.CORS_ALLOWED_ORIGIN_REGEXES) or None,
+            allow_methods=settings.CORS_ALLOW_METHODS,
+            allow_headers=settings.CORS_ALLOW_HEADERS,
+            allow_credentials=settings.CORS_ALLOW_CREDENTIALS,
+            expose_headers=settings.CORS_EXPOSE_HEADERS,
+            max_age=settings.CORS_PREFLIGHT_MAX_AGE,
+        )
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":  # lifespan: the app's router runs the app's start-up and shutdown
+            return await self.app(scope, receive, send)
+        scope[ROUTE_MATCH_KEY] = match = app_routes_request(self.routes, scope)
+        if match == Match.NONE:
+            return await self.app(scope, receive, send)
+        if scope["method"] != "OPTIONS":
+            headers = dict(scope["headers"])
+            refusal = api_key_refusal(scope["path"], (headers.get(b"x-api-key") or b"").decode("latin-1") or None)
+            if refusal is not None:
+                return await refuse(refusal.status_code, json.loads(refusal.content)["detail"], scope, receive, send)
+        await self.app_with_cors(scope, receive, send)
+
+
+def with_custom_app(django: ASGIApp) -> ASGIApp:
+    """The server above around Django's ASGI application (langgraph.json names an app)."""
+    from apps.graphs.registry import get_registry, load_custom_app
+
+    config = get_registry().config
+    return CustomAppServer(load_custom_app(config), django, config.custom_app)
