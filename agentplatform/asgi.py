@@ -18,5 +18,9 @@ if get_config().custom_app is not None:  # langgraph.json's `http.app`: Starlett
     from apps.core.custom_app import with_custom_app
 
     application = with_custom_app(application)
+if get_config().mount_prefix:
+    from agentplatform.mount import PrefixMount
+
+    application = PrefixMount(application, get_config().mount_prefix)
 get_resolver().check()  # imports every view now (rather than at the first request), to be frozen below
 freeze_startup_objects()

@@ -42,6 +42,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix, set_urlconf
 
 from agentplatform.disconnect import current_request, mark_client_gone
+from agentplatform.mount import route_path
 from apps.core.failures import is_transient
 from apps.core.handlers import server_error, service_unavailable
 from apps.core.middleware import api_key_refusal, body_too_large, declared_size_refusal
@@ -60,7 +61,7 @@ def refusal_before_body(scope: dict) -> HttpResponseBase | None:
     # A browser's CORS preflight carries no key (nor a body): the middleware chain decides on it,
     # in its order (a CORS middleware answers before ApiKeyMiddleware); its body is still capped.
     if scope["method"] != "OPTIONS":
-        refusal = api_key_refusal(scope["path"], headers.get("x-api-key"))
+        refusal = api_key_refusal(route_path(scope), headers.get("x-api-key"))
         if refusal is not None:
             return refusal
     return declared_size_refusal(headers.get("content-length"))

@@ -168,6 +168,11 @@ LANGGRAPH_CONFIG = env_str("LANGGRAPH_CONFIG", str(BASE_DIR / "langgraph.json"))
 # CORS as upstream (apps/core/cors.py): langgraph.json's http.cors, else every origin, method and
 # header. CORS_ALLOW_ORIGINS (comma-separated) narrows the origins; production should set it.
 _app_config = read_http_config(LANGGRAPH_CONFIG)
+if _app_config and _app_config.mount_prefix:
+    # http.mount_prefix (agentplatform/mount.py): pages link their assets below the prefix,
+    # and WhiteNoise matches the path below it.
+    STATIC_URL = f"{_app_config.mount_prefix}/static/"
+    WHITENOISE_STATIC_PREFIX = "/static/"
 _cors = cors_policy(_app_config.cors if _app_config else None, env_list("CORS_ALLOW_ORIGINS", []) or None)
 CORS_ALLOW_ALL_ORIGINS = _cors.allow_all_origins
 CORS_ALLOWED_ORIGINS = _cors.allowed_origins

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.urls import get_script_prefix
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
@@ -65,7 +66,7 @@ class AgentCardView(ApiView):
     def get(self, request: Request) -> Response:
         assistant = request.query_params.get("assistant_id")
         try:
-            card = services.agent_card(assistant, request.build_absolute_uri(f"/a2a/{assistant}"))
+            card = services.agent_card(assistant, request.build_absolute_uri(f"{get_script_prefix()}a2a/{assistant}"))
         except RpcError as exc:
             return Response({"error": {"code": exc.code, "message": exc.message}}, status=400)
         return Response(card)

@@ -129,7 +129,7 @@ class CustomAuthMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         auth = active_auth()
         handler = None if auth is None else authenticate_handler(auth)
-        if handler is None or request.path.startswith(EXEMPT_PREFIXES):
+        if handler is None or request.path_info.startswith(EXEMPT_PREFIXES):
             return self.get_response(request)
         scope = getattr(request, "scope", {})
         user = scope.get(AUTHENTICATED_SCOPE_KEY) or self._authenticate(handler, request)
@@ -150,7 +150,7 @@ class CustomAuthMiddleware:
                 _call(
                     handler,
                     request=request,
-                    path=request.path,
+                    path=request.path_info,
                     method=request.method,
                     query_params=request.GET.dict(),
                     path_params={},

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Match
 
 from agentplatform.compat import authenticate_handler
+from agentplatform.mount import route_path
 from apps.auth.custom_auth import AUTHENTICATED_SCOPE_KEY, EXEMPT_PREFIXES, active_auth, as_user, call_async
 from apps.core.middleware import api_key_refusal
 from apps.graphs.config import CustomAppConfig
@@ -77,7 +78,7 @@ class AuthGate:
                     await call_async(
                         handler,
                         request=request,
-                        path=scope["path"],
+                        path=route_path(scope),
                         method=scope["method"],
                         query_params=dict(request.query_params),
                         path_params=scope.get("path_params", {}),
@@ -94,7 +95,7 @@ class AuthGate:
         await self.app(scope, receive, send)
 
     def _guards(self, scope: dict) -> bool:
-        if scope["type"] != "http" or AUTHENTICATED_SCOPE_KEY in scope or scope["path"].startswith(EXEMPT_PREFIXES):
+        if scope["type"] != "http" or AUTHENTICATED_SCOPE_KEY in scope or route_path(scope).startswith(EXEMPT_PREFIXES):
             return False
         if scope["method"] == "OPTIONS" and any(
             name == b"access-control-request-method" for name, _ in scope["headers"]
@@ -150,7 +151,7 @@ class CustomAppServer:
             return await self.app(scope, receive, send)
         if scope["method"] != "OPTIONS":
             headers = dict(scope["headers"])
-            refusal = api_key_refusal(scope["path"], (headers.get(b"x-api-key") or b"").decode("latin-1") or None)
+            refusal = api_key_refusal(route_path(scope), (headers.get(b"x-api-key") or b"").decode("latin-1") or None)
             if refusal is not None:
                 return await refuse(refusal.status_code, json.loads(refusal.content)["detail"], scope, receive, send)
         await self.app_with_cors(scope, receive, send)

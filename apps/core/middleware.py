@@ -50,7 +50,7 @@ class ApiKeyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        refusal = api_key_refusal(request.path, request.headers.get("x-api-key"))
+        refusal = api_key_refusal(request.path_info, request.headers.get("x-api-key"))
         return self.get_response(request) if refusal is None else refusal
 
 
@@ -103,6 +103,6 @@ class DisabledRoutesMiddleware:
         self.disabled = re.compile("|".join(f"(?:{pattern})" for pattern in groups)) if groups else None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self.disabled is not None and self.disabled.match(request.path):
+        if self.disabled is not None and self.disabled.match(request.path_info):
             return JsonResponse({"detail": "Not Found"}, status=404)
         return self.get_response(request)

@@ -101,6 +101,7 @@ class LangGraphConfig:
     configurable_headers: HeaderFilter = field(default_factory=HeaderFilter)  # http.configurable_headers
     custom_app: CustomAppConfig | None = None  # http.app and how it is mounted
     webhooks_disabled: bool = False  # http.disable_webhooks: runs created with a webhook send none
+    mount_prefix: str = ""  # http.mount_prefix: "/my-api" serves the API under that path
     # "key: why it has no effect" for each key given that upstream reads and we do not
     # implement, and for each key upstream does not know (it starts with those too).
     ignored: tuple[str, ...] = ()
@@ -134,6 +135,7 @@ def load_config(path: str | Path) -> LangGraphConfig:
         configurable_headers=parse_configurable_headers(raw.get("http")),
         custom_app=parse_custom_app(raw.get("http")),
         webhooks_disabled=_parse_flag(raw.get("http"), "disable_webhooks"),
+        mount_prefix=parse_mount_prefix(raw.get("http")),
         ignored=tuple(ignored_keys(raw)),
     )
 
@@ -174,7 +176,6 @@ IGNORED_KEYS: dict[str, str] = {
     "auth.cache": "custom auth results are not cached",
     "http.disable_ui": "no generative UI routes are served",
     "http.logging_headers": "request headers are not logged",
-    "http.mount_prefix": "serve the API under a prefix with the reverse proxy in front of it",
 }
 NESTED_KEYS = {
     ("store", "index"): STORE_INDEX_KEYS,
@@ -200,6 +201,7 @@ IMPLEMENTED_KEYS = {
     "http.middleware_order",
     "http.enable_custom_route_auth",
     "http.disable_webhooks",
+    "http.mount_prefix",
     *(f"http.disable_{group}" for group in ("assistants", "threads", "runs", "store", "meta", "mcp")),
 }
 
@@ -259,6 +261,16 @@ DISABLE_GROUPS = ("assistants", "threads", "runs", "store", "meta", "mcp")
 def parse_disabled_routes(http: Any) -> tuple[str, ...]:
     """The route groups `http.disable_<group>: true` takes away, as upstream does."""
     return tuple(group for group in DISABLE_GROUPS if _parse_flag(http, f"disable_{group}"))
+
+
+def parse_mount_prefix(http: Any) -> str:
+    """`http.mount_prefix`: "/my-api" (a trailing slash is dropped; "/" is no prefix)."""
+    prefix = http.get("mount_prefix") if isinstance(http, dict) else None
+    if prefix is None:
+        return ""
+    if not isinstance(prefix, str) or not prefix.startswith("/") or any(c in prefix for c in "?#% "):
+        raise GraphConfigError("'http.mount_prefix' must be a path like '/my-api'")
+    return prefix.rstrip("/")
 
 
 def _parse_flag(http: Any, key: str) -> bool:

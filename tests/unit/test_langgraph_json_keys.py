@@ -45,12 +45,12 @@ def test_every_key_upstream_reads_is_accepted(tmp_path: Path) -> None:
     )
     assert config.cors == {"allow_origins": ["https://ui.example.org"]}
     assert config.disabled_routes == ("mcp",)
+    assert config.mount_prefix == "/api"
     assert config.checkpoint_ttl.default_ttl == 60
     named = {notice.split(":", 1)[0] for notice in config.ignored}
     assert named == {
         "python_version",
         "dockerfile_lines",
-        "http.mount_prefix",
         "checkpointer.ttl.sweep_limit",
         "checkpointer.serde",
         "auth.disable_studio_auth",
@@ -112,3 +112,9 @@ def test_an_http_app_that_is_not_a_starlette_app_is_refused_at_load(tmp_path: Pa
     config = load_config(write_config(tmp_path, http={"app": str(FIXTURE_APP / "graphs.py") + ":slow"}))
     with pytest.raises(GraphConfigError, match="expected a Starlette or FastAPI app"):
         load_custom_app(config)
+
+
+@pytest.mark.parametrize("prefix", ["api", "/my api", 5])
+def test_a_mount_prefix_that_is_not_a_path_is_an_error(tmp_path: Path, prefix: object) -> None:
+    with pytest.raises(GraphConfigError, match="'http.mount_prefix' must be a path"):
+        load_config(write_config(tmp_path, http={"mount_prefix": prefix}))

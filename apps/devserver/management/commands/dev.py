@@ -365,6 +365,7 @@ class Command(BaseCommand):
     def _print_ready(
         self, base: str, config: LangGraphConfig, data_dir: Path, started: list[str], watcher: Any
     ) -> None:
+        base += config.mount_prefix  # http.mount_prefix: the API is served below it
         embedded = ", ".join(name.split("_")[0].lower() for name in started) or "none (using DATABASE_URL / REDIS_URL)"
         graphs = ", ".join(config.graphs)
         first_graph = next(iter(config.graphs))
