@@ -19,6 +19,7 @@ is accepted with a warning, as upstream starts with it too.
 import functools
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,25 @@ class StoreConfig:
 
 
 MIDDLEWARE_ORDERS = ("middleware_first", "auth_first")
+WEBHOOK_ENV_PREFIX = "LG_WEBHOOK_"
+WEBHOOK_URL_KEYS = {"require_https", "allowed_domains", "allowed_ports", "max_url_length", "disable_loopback"}
+HEADER_TEMPLATE = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class WebhookPolicy:
+    """langgraph.json's `webhooks`: which URLs a run may name, and headers every delivery carries."""
+
+    require_https: bool = False
+    allowed_domains: tuple[str, ...] = ()  # "hooks.example.com" or "*.example.com" (subdomains only)
+    allowed_ports: tuple[int, ...] = ()
+    max_url_length: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # values may hold ${{ env.VAR }}, VAR starting with env_prefix
+
+    def resolved_headers(self) -> dict[str, str]:
+        """The headers with their templates filled from the environment (read at delivery, after
+        langgraph.json's `env` is applied). Raises KeyError naming a variable that is not set."""
+        return {name: HEADER_TEMPLATE.sub(lambda m: os.environ[m.group(1)], value) for name, value in self.headers}
 
 
 @dataclass(frozen=True)
@@ -102,6 +122,7 @@ class LangGraphConfig:
     custom_app: CustomAppConfig | None = None  # http.app and how it is mounted
     webhooks_disabled: bool = False  # http.disable_webhooks: runs created with a webhook send none
     mount_prefix: str = ""  # http.mount_prefix: "/my-api" serves the API under that path
+    webhooks: WebhookPolicy = field(default_factory=WebhookPolicy)
     # "key: why it has no effect" for each key given that upstream reads and we do not
     # implement, and for each key upstream does not know (it starts with those too).
     ignored: tuple[str, ...] = ()
@@ -136,6 +157,7 @@ def load_config(path: str | Path) -> LangGraphConfig:
         custom_app=parse_custom_app(raw.get("http")),
         webhooks_disabled=_parse_flag(raw.get("http"), "disable_webhooks"),
         mount_prefix=parse_mount_prefix(raw.get("http")),
+        webhooks=parse_webhooks(raw.get("webhooks")),
         ignored=tuple(ignored_keys(raw)),
     )
 
@@ -161,7 +183,7 @@ IGNORED_KEYS: dict[str, str] = {
     "$schema": "",  # an editor hint
     "encryption": "custom at-rest encryption is not supported",
     "priority": "custom run priorities are not supported: runs of a thread run in order",
-    "webhooks": "webhook delivery is configured with the WEBHOOK_* settings",
+    "webhooks.url.disable_loopback": "relative webhook URLs are refused either way",
     "ui": "generative UI bundles are not served",
     "ui_config": "generative UI bundles are not served",
     "disable_persistence": "runs always persist to PostgreSQL",
@@ -182,6 +204,7 @@ NESTED_KEYS = {
     ("store", "ttl"): STORE_TTL_KEYS,
     ("checkpointer", "ttl"): {"strategy", "default_ttl", "sweep_interval_minutes"},
     ("http", "configurable_headers"): {"includes", "excludes"},
+    ("webhooks", "url"): WEBHOOK_URL_KEYS - {"disable_loopback"},
 }
 IMPLEMENTED_KEYS = {
     "graphs",
@@ -202,6 +225,10 @@ IMPLEMENTED_KEYS = {
     "http.enable_custom_route_auth",
     "http.disable_webhooks",
     "http.mount_prefix",
+    "webhooks",
+    "webhooks.env_prefix",
+    "webhooks.url",
+    "webhooks.headers",
     *(f"http.disable_{group}" for group in ("assistants", "threads", "runs", "store", "meta", "mcp")),
 }
 
@@ -261,6 +288,44 @@ DISABLE_GROUPS = ("assistants", "threads", "runs", "store", "meta", "mcp")
 def parse_disabled_routes(http: Any) -> tuple[str, ...]:
     """The route groups `http.disable_<group>: true` takes away, as upstream does."""
     return tuple(group for group in DISABLE_GROUPS if _parse_flag(http, f"disable_{group}"))
+
+
+def parse_webhooks(webhooks: Any) -> WebhookPolicy:
+    """`webhooks`: `url` (require_https, allowed_domains, allowed_ports, max_url_length) and
+    `headers` whose `${{ env.VAR }}` templates may only name variables starting with `env_prefix`."""
+    if webhooks is None:
+        return WebhookPolicy()
+    if not isinstance(webhooks, dict):
+        raise GraphConfigError("'webhooks' must be an object")
+    prefix = webhooks.get("env_prefix") or WEBHOOK_ENV_PREFIX
+    url, headers = webhooks.get("url") or {}, webhooks.get("headers") or {}
+    if not isinstance(prefix, str) or not isinstance(url, dict) or not isinstance(headers, dict):
+        raise GraphConfigError("'webhooks': env_prefix must be a string, url and headers objects")
+    domains, ports, length = url.get("allowed_domains") or [], url.get("allowed_ports") or [], url.get("max_url_length")
+    if not isinstance(url.get("require_https", False), bool):
+        raise GraphConfigError("'webhooks.url.require_https' must be true or false")
+    if not isinstance(domains, list) or not all(isinstance(d, str) and d.strip("*.") for d in domains):
+        raise GraphConfigError("'webhooks.url.allowed_domains' must be a list of host names")
+    if not isinstance(ports, list) or not all(isinstance(p, int) and not isinstance(p, bool) for p in ports):
+        raise GraphConfigError("'webhooks.url.allowed_ports' must be a list of port numbers")
+    if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
+        raise GraphConfigError("'webhooks.url.max_url_length' must be a positive number of characters")
+    for name, value in headers.items():
+        if not isinstance(value, str):
+            raise GraphConfigError(f"'webhooks.headers.{name}' must be a string")
+        for variable in HEADER_TEMPLATE.findall(value):
+            if not variable.startswith(prefix):
+                raise GraphConfigError(
+                    f"'webhooks.headers.{name}' names ${{{{ env.{variable} }}}}: only variables starting "
+                    f"with {prefix!r} (webhooks.env_prefix) may be sent"
+                )
+    return WebhookPolicy(
+        require_https=url.get("require_https", False),
+        allowed_domains=tuple(d.lower() for d in domains),
+        allowed_ports=tuple(ports),
+        max_url_length=length,
+        headers=tuple(headers.items()),
+    )
 
 
 def parse_mount_prefix(http: Any) -> str:

@@ -26,6 +26,8 @@ import httpx
 import orjson
 from django.conf import settings
 
+from apps.graphs.config import WebhookPolicy, get_config
+
 logger = logging.getLogger(__name__)
 
 MAX_URL_LENGTH = 65536  # the spec's maxLength for `webhook`
@@ -90,6 +92,20 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
 
 
+def policy_refusal(policy: WebhookPolicy, scheme: str, host: str, port: int) -> str | None:
+    """Why langgraph.json's `webhooks.url` refuses this URL, or None."""
+    if policy.require_https and scheme != "https":
+        return "must be an https URL (webhooks.url.require_https in langgraph.json)"
+    host = host.lower().rstrip(".")
+    if policy.allowed_domains and not any(
+        host.endswith(domain[1:]) if domain.startswith("*.") else host == domain for domain in policy.allowed_domains
+    ):
+        return f"host {host!r} is not in webhooks.url.allowed_domains of langgraph.json"
+    if policy.allowed_ports and port not in policy.allowed_ports:
+        return f"port {port} is not in webhooks.url.allowed_ports of langgraph.json"
+    return None
+
+
 def check_url(url: str) -> list[IPAddress]:
     """Validate a webhook URL and return the addresses it may be delivered to.
 
@@ -97,18 +113,23 @@ def check_url(url: str) -> list[IPAddress]:
     its addresses refused (one bad address refuses all: which one a client
     connects to is not ours to choose).
     """
-    if len(url) > MAX_URL_LENGTH:
-        raise WebhookRefused(f"must be at most {MAX_URL_LENGTH} characters")
+    policy = get_config().webhooks
+    max_length = min(MAX_URL_LENGTH, policy.max_url_length or MAX_URL_LENGTH)
+    if len(url) > max_length:
+        raise WebhookRefused(f"must be at most {max_length} characters")
     try:
         parts = urlsplit(url)
-        port = parts.port
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise WebhookRefused(f"invalid URL ({exc})") from exc
     if parts.scheme not in ALLOWED_SCHEMES:
         raise WebhookRefused(f"must be an absolute http or https URL, got scheme {parts.scheme!r}")
     if not parts.hostname:
         raise WebhookRefused("must be an absolute http or https URL with a host")
-    addresses = resolve(parts.hostname, port or (443 if parts.scheme == "https" else 80))
+    refusal = policy_refusal(policy, parts.scheme, parts.hostname, port)
+    if refusal:
+        raise WebhookRefused(refusal)
+    addresses = resolve(parts.hostname, port)
     for address in addresses:
         if not address_allowed(
             address,
@@ -163,9 +184,14 @@ def deliver(url: str, payload: dict[str, Any], attempt: int = 1) -> Delivery:
     except WebhookRefused as exc:
         logger.warning("webhook of run %s refused at delivery: %s", run_id, exc)
         return Delivery(False, detail=str(exc))
+    try:
+        extra_headers = get_config().webhooks.resolved_headers()
+    except KeyError as exc:
+        logger.error("webhook of run %s: webhooks.headers in langgraph.json names %s, which is not set", run_id, exc)
+        return Delivery(False, detail=f"environment variable {exc} is not set")
     body = orjson.dumps({**payload, "webhook_sent_at": datetime.datetime.now(datetime.UTC).isoformat()})
     try:
-        response = _post_pinned(url, addresses[0], body, run_id)
+        response = _post_pinned(url, addresses[0], body, run_id, extra_headers)
     except httpx.HTTPError as exc:
         logger.warning("webhook of run %s, attempt %d: %s: %s", run_id, attempt, type(exc).__name__, exc)
         return Delivery(False, retryable=True, detail=type(exc).__name__)
@@ -176,11 +202,12 @@ def deliver(url: str, payload: dict[str, Any], attempt: int = 1) -> Delivery:
     return Delivery(False, retryable=retryable, detail=str(response.status_code))
 
 
-def _post_pinned(url: str, address: IPAddress, body: bytes, run_id: Any) -> httpx.Response:
+def _post_pinned(url: str, address: IPAddress, body: bytes, run_id: Any, extra: dict[str, str]) -> httpx.Response:
     """Connect to the address that passed the check, not to a fresh DNS answer; TLS still
     verifies the certificate against the URL's host name (SNI)."""
     target = httpx.URL(url)
     headers = {
+        **extra,  # langgraph.json's webhooks.headers
         "Host": target.netloc.decode("ascii"),
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,

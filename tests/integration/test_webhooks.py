@@ -7,6 +7,7 @@ import time
 import pytest
 from django.test import Client
 
+from apps.graphs.config import get_config
 from apps.runs import services, webhook_outbox, webhooks
 from apps.runs.models import RunStatus
 from apps.threads.models import Thread
@@ -188,3 +189,43 @@ def test_langgraph_json_can_turn_webhooks_off(assistants, no_dispatch, sent, set
     run = create_and_execute({"assistant_id": "slow", "input": {}, "webhook": HOOK}, create_thread().thread_id)
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCESS and sent == []
+
+
+def use_webhooks_config(settings, tmp_path, webhooks_section: dict) -> None:
+    config = json.loads(FIXTURE_CONFIG.read_text())
+    config["webhooks"] = webhooks_section
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    settings.LANGGRAPH_CONFIG = str(tmp_path / "langgraph.json")
+
+
+def test_langgraph_json_headers_go_with_every_delivery(settings, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("LG_WEBHOOK_TOKEN", "t0ken")
+    headers = {"Authorization": "Bearer ${{ env.LG_WEBHOOK_TOKEN }}", "X-Team": "agents"}
+    use_webhooks_config(settings, tmp_path, {"headers": headers})
+    with webhook_receiver() as receiver:
+        assert webhooks.deliver(receiver.url, {"run_id": "r1"}).delivered
+        monkeypatch.delenv("LG_WEBHOOK_TOKEN")
+        unset = webhooks.deliver(receiver.url, {"run_id": "r2"})
+    [delivery] = receiver.received()  # the second is never sent: its header cannot be filled
+    assert delivery.headers["authorization"] == "Bearer t0ken" and delivery.headers["x-team"] == "agents"
+    assert not unset.delivered and not unset.retryable and "LG_WEBHOOK_TOKEN" in unset.detail
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://hooks.example.com/x", "must be an https URL"),
+        ("https://example.com/x", "not in webhooks.url.allowed_domains"),
+        ("https://evil-example.com/x", "not in webhooks.url.allowed_domains"),
+        ("https://hooks.example.com:8443/x", "port 8443 is not in webhooks.url.allowed_ports"),
+        ("https://a.example.org/" + "x" * 100, "at most 100 characters"),
+    ],
+)
+def test_langgraph_json_url_policy_refuses_at_the_door(assistants, settings, tmp_path, url: str, message: str) -> None:
+    policy = {"require_https": True, "allowed_domains": ["*.example.com", "a.example.org"], "allowed_ports": [443]}
+    use_webhooks_config(settings, tmp_path, {"url": {**policy, "max_url_length": 100}})
+    response = Client().post(
+        "/runs", {"assistant_id": "agent", "input": {}, "webhook": url}, content_type="application/json"
+    )
+    assert response.status_code == 422 and message in response.json()["detail"], response.content
+    assert webhooks.policy_refusal(get_config().webhooks, "https", "hooks.example.com", 443) is None

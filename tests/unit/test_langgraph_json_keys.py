@@ -36,7 +36,7 @@ def test_every_key_upstream_reads_is_accepted(tmp_path: Path) -> None:
             http={"cors": {"allow_origins": ["https://ui.example.org"]}, "mount_prefix": "/api", "disable_mcp": True},
             checkpointer={"ttl": {"strategy": "delete", "default_ttl": 60, "sweep_limit": 100}, "serde": {}},
             auth={"path": str(FIXTURE_APP / "auth.py") + ":auth", "disable_studio_auth": True},
-            webhooks={"env_prefix": "LG_"},
+            webhooks={"env_prefix": "LG_", "url": {"require_https": True}},
             ui={"chat": "./ui.tsx"},
             encryption={"path": "./enc.py:e"},
             priority={"path": "./prio.py:p"},
@@ -54,7 +54,6 @@ def test_every_key_upstream_reads_is_accepted(tmp_path: Path) -> None:
         "checkpointer.ttl.sweep_limit",
         "checkpointer.serde",
         "auth.disable_studio_auth",
-        "webhooks",
         "ui",
         "encryption",
         "priority",
@@ -118,3 +117,13 @@ def test_an_http_app_that_is_not_a_starlette_app_is_refused_at_load(tmp_path: Pa
 def test_a_mount_prefix_that_is_not_a_path_is_an_error(tmp_path: Path, prefix: object) -> None:
     with pytest.raises(GraphConfigError, match="'http.mount_prefix' must be a path"):
         load_config(write_config(tmp_path, http={"mount_prefix": prefix}))
+
+
+def test_webhook_headers_may_only_name_variables_under_the_env_prefix(tmp_path: Path) -> None:
+    leak = {"headers": {"X-Key": "${{ env.OPENAI_API_KEY }}"}}
+    with pytest.raises(GraphConfigError, match="only variables starting with 'LG_WEBHOOK_'"):
+        load_config(write_config(tmp_path, webhooks=leak))
+    allowed = {"env_prefix": "HOOK_", "headers": {"X-Key": "k=${{ env.HOOK_KEY }}"}, "url": {"disable_loopback": True}}
+    config = load_config(write_config(tmp_path, webhooks=allowed))
+    assert config.webhooks.headers == (("X-Key", "k=${{ env.HOOK_KEY }}"),)
+    assert [notice.split(":")[0] for notice in config.ignored] == ["webhooks.url.disable_loopback"]
