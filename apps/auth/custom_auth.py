@@ -17,8 +17,12 @@
 """
 
 import contextvars
+import functools
 import inspect
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +33,7 @@ from langgraph_sdk import Auth
 
 from agentplatform.compat import authenticate_handler, authorization_handler
 from apps.core.errors import DomainError
+from apps.graphs.config import AuthCache
 
 # Reachable without authentication: the health check, the admin (staff login), assets, API docs.
 EXEMPT_PREFIXES = ("/ok", "/admin/", "/static/", "/docs", "/openapi.json")
@@ -98,6 +103,54 @@ def as_user(result: Any) -> AuthenticatedUser:
     )
 
 
+class UserCache:
+    """langgraph.json's `auth.cache`: the user the handler returned, by the values of the
+    cache_keys headers, for ttl_seconds; the least recently used go first past max_size.
+    Refusals are never cached: a bad token always reaches the handler."""
+
+    def __init__(self, config: AuthCache) -> None:
+        self.config = config
+        self._users: OrderedDict[tuple, tuple[float, AuthenticatedUser]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def key(self, headers: Mapping[bytes, bytes]) -> tuple | None:
+        values = tuple(headers.get(name.encode()) for name in self.config.cache_keys)
+        return None if all(value is None for value in values) else values
+
+    def get(self, key: tuple | None) -> AuthenticatedUser | None:
+        if key is None:
+            return None
+        with self._lock:
+            expires, user = self._users.get(key, (0.0, None))
+            if expires <= time.monotonic():
+                self._users.pop(key, None)
+                return None
+            self._users.move_to_end(key)
+            return user
+
+    def put(self, key: tuple | None, user: AuthenticatedUser) -> None:
+        if key is None:
+            return
+        with self._lock:
+            self._users[key] = (time.monotonic() + self.config.ttl_seconds, user)
+            self._users.move_to_end(key)
+            while len(self._users) > self.config.max_size:
+                self._users.popitem(last=False)
+
+
+@functools.cache
+def _user_cache(config: AuthCache) -> UserCache:
+    return UserCache(config)
+
+
+def user_cache() -> UserCache | None:
+    """This process's cache of authenticated users, when langgraph.json asks for one."""
+    from apps.graphs.registry import get_registry
+
+    config = get_registry().config.auth_cache
+    return None if config is None else _user_cache(config)
+
+
 def active_auth() -> Auth | None:
     from apps.graphs.registry import get_registry
 
@@ -145,8 +198,13 @@ class CustomAuthMiddleware:
 
     @staticmethod
     def _authenticate(handler: Callable, request: HttpRequest) -> AuthenticatedUser | HttpResponse:
+        headers = {k.lower().encode(): v.encode() for k, v in request.headers.items()}
+        cache = user_cache()
+        key = cache.key(headers) if cache else None
+        if cache and (user := cache.get(key)):
+            return user
         try:
-            return as_user(
+            user = as_user(
                 _call(
                     handler,
                     request=request,
@@ -154,7 +212,7 @@ class CustomAuthMiddleware:
                     method=request.method,
                     query_params=request.GET.dict(),
                     path_params={},
-                    headers={k.lower().encode(): v.encode() for k, v in request.headers.items()},
+                    headers=headers,
                     authorization=request.headers.get("authorization"),
                 )
             )
@@ -162,6 +220,9 @@ class CustomAuthMiddleware:
             return JsonResponse({"detail": exc.detail}, status=exc.status_code, headers=exc.headers or None)
         except Exception as exc:  # a crashing authenticator denies; it never lets a request through
             return JsonResponse({"detail": f"Authentication failed: {exc}"}, status=401)
+        if cache:
+            cache.put(key, user)
+        return user
 
 
 class HandlerDenied(DomainError):

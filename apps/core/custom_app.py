@@ -33,7 +33,14 @@ from starlette.routing import Match
 
 from agentplatform.compat import authenticate_handler
 from agentplatform.mount import route_path
-from apps.auth.custom_auth import AUTHENTICATED_SCOPE_KEY, EXEMPT_PREFIXES, active_auth, as_user, call_async
+from apps.auth.custom_auth import (
+    AUTHENTICATED_SCOPE_KEY,
+    EXEMPT_PREFIXES,
+    active_auth,
+    as_user,
+    call_async,
+    user_cache,
+)
 from apps.core.middleware import api_key_refusal
 from apps.graphs.config import CustomAppConfig
 
@@ -73,8 +80,11 @@ class AuthGate:
         if self._guards(scope):
             handler = authenticate_handler(active_auth())
             request = Request(scope, receive)
+            headers = dict(scope["headers"])
+            cache = user_cache()
+            key = cache.key(headers) if cache else None
             try:
-                user = as_user(
+                user = (cache.get(key) if cache else None) or as_user(
                     await call_async(
                         handler,
                         request=request,
@@ -82,7 +92,7 @@ class AuthGate:
                         method=scope["method"],
                         query_params=dict(request.query_params),
                         path_params=scope.get("path_params", {}),
-                        headers=dict(scope["headers"]),
+                        headers=headers,
                         authorization=request.headers.get("authorization"),
                     )
                 )
@@ -90,6 +100,8 @@ class AuthGate:
                 return await refuse(exc.status_code, exc.detail, scope, receive, send, exc.headers)
             except Exception as exc:  # a crashing authenticator denies, as in the API
                 return await refuse(401, f"Authentication failed: {exc}", scope, receive, send)
+            if cache:
+                cache.put(key, user)
             scope["user"], scope["auth"] = user, AuthCredentials(list(user.permissions))
             scope[AUTHENTICATED_SCOPE_KEY] = user
         await self.app(scope, receive, send)

@@ -108,12 +108,23 @@ class CustomAppConfig:
 
 
 @dataclass(frozen=True)
+class AuthCache:
+    """langgraph.json's `auth.cache`: reuse a user the authenticate handler returned for the same
+    values of `cache_keys` (request headers) for `ttl_seconds`, at most `max_size` of them."""
+
+    cache_keys: tuple[str, ...] = ("authorization",)
+    ttl_seconds: float = 60.0
+    max_size: int = 1000
+
+
+@dataclass(frozen=True)
 class LangGraphConfig:
     path: Path
     graphs: dict[str, GraphSpec]
     dependencies: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     auth_path: str | None = None  # "./auth.py:auth": a langgraph_sdk.Auth
+    auth_cache: AuthCache | None = None  # auth.cache; None: the handler runs for every request
     checkpoint_ttl: CheckpointTTL = field(default_factory=CheckpointTTL)
     store: StoreConfig = field(default_factory=StoreConfig)
     cors: dict[str, Any] | None = None  # http.cors, as upstream's CorsConfig
@@ -149,6 +160,7 @@ def load_config(path: str | Path) -> LangGraphConfig:
         dependencies=[str(d) for d in raw.get("dependencies", [])],
         env=_parse_env(path.parent, raw.get("env")),
         auth_path=_parse_auth(raw.get("auth")),
+        auth_cache=parse_auth_cache(raw.get("auth")),
         checkpoint_ttl=_parse_checkpoint_ttl(raw.get("checkpointer")),
         store=parse_store_config(raw.get("store")),
         cors=parse_cors(raw.get("http")),
@@ -195,7 +207,6 @@ IGNORED_KEYS: dict[str, str] = {
     "auth.disable_studio_auth": "LangSmith Studio authentication does not apply",
     "auth.allow_langsmith_api_keys": "LangSmith API keys do not apply",
     "auth.openapi": "the OpenAPI document does not describe custom auth",
-    "auth.cache": "custom auth results are not cached",
     "http.disable_ui": "no generative UI routes are served",
     "http.logging_headers": "request headers are not logged",
 }
@@ -205,6 +216,7 @@ NESTED_KEYS = {
     ("checkpointer", "ttl"): {"strategy", "default_ttl", "sweep_interval_minutes"},
     ("http", "configurable_headers"): {"includes", "excludes"},
     ("webhooks", "url"): WEBHOOK_URL_KEYS - {"disable_loopback"},
+    ("auth", "cache"): {"cache_keys", "ttl_seconds", "max_size"},
 }
 IMPLEMENTED_KEYS = {
     "graphs",
@@ -217,6 +229,7 @@ IMPLEMENTED_KEYS = {
     "checkpointer.ttl",
     "auth",
     "auth.path",
+    "auth.cache",
     "http",
     "http.cors",
     "http.configurable_headers",
@@ -447,6 +460,23 @@ def _parse_auth(auth: Any) -> str | None:
     if isinstance(auth, dict) and isinstance(auth.get("path"), str):
         return auth["path"]
     raise GraphConfigError("'auth' must be an object with a 'path' like './auth.py:auth'")
+
+
+def parse_auth_cache(auth: Any) -> AuthCache | None:
+    cache = auth.get("cache") if isinstance(auth, dict) else None
+    if cache is None:
+        return None
+    if not isinstance(cache, dict):
+        raise GraphConfigError("'auth.cache' must be an object")
+    keys, ttl, size = cache.get("cache_keys"), cache.get("ttl_seconds", 60), cache.get("max_size", 1000)
+    if keys is not None and (not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys)):
+        raise GraphConfigError("'auth.cache.cache_keys' must be a list of header names")
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
+        raise GraphConfigError("'auth.cache.ttl_seconds' must be a positive number")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise GraphConfigError("'auth.cache.max_size' must be a positive integer")
+    names = tuple(k.lower() for k in keys) if keys else AuthCache.cache_keys
+    return AuthCache(cache_keys=names, ttl_seconds=float(ttl), max_size=size)
 
 
 def parse_store_config(store: Any) -> StoreConfig:
