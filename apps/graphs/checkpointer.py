@@ -13,12 +13,14 @@ from django.conf import settings
 from django.db import connections
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from agentplatform.compat import widen_saver_lock
 from apps.core.dbpools import pool_options, register
+from apps.graphs.config import get_config
 
 CONNECTION_KWARGS = {
     "autocommit": True,
@@ -83,13 +85,19 @@ def setup_checkpointer_tables() -> None:
         saver.setup()
 
 
+def configured_serde() -> JsonPlusSerializer | None:
+    """langgraph.json's `checkpointer.serde`, or None for the savers' default serializer."""
+    serde = get_config().checkpoint_serde
+    return None if serde is None else JsonPlusSerializer(**serde)
+
+
 def get_sync_checkpointer() -> PostgresSaver:
     global _sync_saver
     if _sync_saver is None:
         with _sync_lock:
             if _sync_saver is None:
                 pool = open_sync_pool(settings.CHECKPOINTER_POOL_SIZE)
-                saver = PostgresSaver(pool)
+                saver = PostgresSaver(pool, serde=configured_serde())
                 widen_saver_lock(saver, pool.max_size)
                 _sync_saver = saver
     return _sync_saver
@@ -101,7 +109,7 @@ async def get_async_checkpointer() -> AsyncPostgresSaver:
     saver = _async_savers.get(loop)
     if saver is None:
         pool = await open_async_pool(settings.CHECKPOINTER_POOL_SIZE, WORKER_CONNECTION_KWARGS)
-        saver = AsyncPostgresSaver(pool)
+        saver = AsyncPostgresSaver(pool, serde=configured_serde())
         widen_saver_lock(saver, pool.max_size)
         _async_savers[loop] = saver
     return saver

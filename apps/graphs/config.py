@@ -66,6 +66,7 @@ class CheckpointTTL:
     strategy: str = "delete"
     default_ttl: float | None = None  # minutes, applied to threads created without a ttl
     sweep_interval_minutes: float | None = None
+    sweep_limit: int | None = None  # threads one sweep handles at most (apps/threads/retention.py)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ class LangGraphConfig:
     auth_path: str | None = None  # "./auth.py:auth": a langgraph_sdk.Auth
     auth_cache: AuthCache | None = None  # auth.cache; None: the handler runs for every request
     checkpoint_ttl: CheckpointTTL = field(default_factory=CheckpointTTL)
+    # checkpointer.serde: JsonPlusSerializer's pickle_fallback and allowed_json_modules; None: its defaults
+    checkpoint_serde: dict[str, Any] | None = None
     store: StoreConfig = field(default_factory=StoreConfig)
     cors: dict[str, Any] | None = None  # http.cors, as upstream's CorsConfig
     disabled_routes: tuple[str, ...] = ()  # the http.disable_* groups set (assistants, runs, ...)
@@ -162,6 +165,7 @@ def load_config(path: str | Path) -> LangGraphConfig:
         auth_path=_parse_auth(raw.get("auth")),
         auth_cache=parse_auth_cache(raw.get("auth")),
         checkpoint_ttl=_parse_checkpoint_ttl(raw.get("checkpointer")),
+        checkpoint_serde=parse_checkpoint_serde(raw.get("checkpointer")),
         store=parse_store_config(raw.get("store")),
         cors=parse_cors(raw.get("http")),
         disabled_routes=parse_disabled_routes(raw.get("http")),
@@ -199,11 +203,9 @@ IGNORED_KEYS: dict[str, str] = {
     "ui": "generative UI bundles are not served",
     "ui_config": "generative UI bundles are not served",
     "disable_persistence": "runs always persist to PostgreSQL",
-    "checkpointer.ttl.sweep_limit": "a sweep handles every expired thread",
     "store.path": "a custom store is not supported: the built-in PostgreSQL store is used",
     "checkpointer.path": "a custom checkpointer is not supported: the built-in PostgreSQL checkpointer is used",
     "checkpointer.backend": "the built-in PostgreSQL checkpointer is used",
-    "checkpointer.serde": "checkpoints use LangGraph's default serializer",
     "auth.disable_studio_auth": "LangSmith Studio authentication does not apply",
     "auth.allow_langsmith_api_keys": "LangSmith API keys do not apply",
     "auth.openapi": "the OpenAPI document does not describe custom auth",
@@ -213,10 +215,11 @@ IGNORED_KEYS: dict[str, str] = {
 NESTED_KEYS = {
     ("store", "index"): STORE_INDEX_KEYS,
     ("store", "ttl"): STORE_TTL_KEYS,
-    ("checkpointer", "ttl"): {"strategy", "default_ttl", "sweep_interval_minutes"},
+    ("checkpointer", "ttl"): {"strategy", "default_ttl", "sweep_interval_minutes", "sweep_limit"},
     ("http", "configurable_headers"): {"includes", "excludes"},
     ("webhooks", "url"): WEBHOOK_URL_KEYS - {"disable_loopback"},
     ("auth", "cache"): {"cache_keys", "ttl_seconds", "max_size"},
+    ("checkpointer", "serde"): {"allowed_json_modules", "pickle_fallback"},
 }
 IMPLEMENTED_KEYS = {
     "graphs",
@@ -227,6 +230,7 @@ IMPLEMENTED_KEYS = {
     "store.ttl",
     "checkpointer",
     "checkpointer.ttl",
+    "checkpointer.serde",
     "auth",
     "auth.path",
     "auth.cache",
@@ -412,7 +416,34 @@ def _parse_checkpoint_ttl(checkpointer: Any) -> CheckpointTTL:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
             raise GraphConfigError(f"'checkpointer.ttl.{key}' must be a positive number of minutes")
         numbers[key] = value
-    return CheckpointTTL(strategy=strategy, **numbers)
+    limit = ttl.get("sweep_limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise GraphConfigError("'checkpointer.ttl.sweep_limit' must be a positive number of threads")
+    return CheckpointTTL(strategy=strategy, sweep_limit=limit, **numbers)
+
+
+def parse_checkpoint_serde(checkpointer: Any) -> dict[str, Any] | None:
+    """`checkpointer.serde`, as upstream: `pickle_fallback` (true when the section is given and
+    leaves it out) and `allowed_json_modules` (true, or a list of module paths like
+    ["my_agent", "state", "Plan"]), passed to LangGraph's JsonPlusSerializer."""
+    serde = checkpointer.get("serde") if isinstance(checkpointer, dict) else None
+    if serde is None:
+        return None
+    if not isinstance(serde, dict):
+        raise GraphConfigError("'checkpointer.serde' must be an object")
+    pickle_fallback, modules = serde.get("pickle_fallback", True), serde.get("allowed_json_modules")
+    if not isinstance(pickle_fallback, bool):
+        raise GraphConfigError("'checkpointer.serde.pickle_fallback' must be true or false")
+    if modules is not None and modules is not True:
+        if not isinstance(modules, list) or not all(
+            isinstance(path, list) and path and all(isinstance(part, str) and part for part in path) for path in modules
+        ):
+            raise GraphConfigError(
+                "'checkpointer.serde.allowed_json_modules' must be true or a list of module paths like "
+                '["my_agent", "state", "Plan"]'
+            )
+        modules = [tuple(path) for path in modules]
+    return {"pickle_fallback": pickle_fallback, "allowed_json_modules": modules}
 
 
 def get_config() -> LangGraphConfig:

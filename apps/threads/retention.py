@@ -24,6 +24,7 @@ from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F,
 from django.utils import timezone
 
 from apps.graphs.checkpointer import keep_latest_checkpoint
+from apps.graphs.config import get_config
 from apps.runs.services import has_runs_in_flight
 from apps.threads.models import Thread, ThreadStatus, TTLStrategy
 from apps.threads.services import delete_thread
@@ -52,7 +53,8 @@ def _idle(queryset: QuerySet) -> QuerySet:
 def sweep_expired_threads(now: datetime.datetime | None = None) -> int:
     """Apply the TTL strategy to idle threads past their TTL; returns how many were swept."""
     now = now or timezone.now()
-    candidates = list(_idle(_expired(Thread.objects.all(), now)).values_list("pk", flat=True)[:SWEEP_BATCH])
+    limit = get_config().checkpoint_ttl.sweep_limit or SWEEP_BATCH  # the rest wait for the next sweep
+    candidates = list(_idle(_expired(Thread.objects.all(), now)).values_list("pk", flat=True)[:limit])
     swept = sum(_sweep_one(thread_id, now) for thread_id in candidates)
     if swept:
         logger.info("thread TTL sweep: %d of %d expired threads swept", swept, len(candidates))

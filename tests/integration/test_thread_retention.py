@@ -52,6 +52,17 @@ def test_expired_idle_thread_is_deleted_with_its_runs_and_checkpoints(assistants
     assert checkpoint_count(thread.pk) == 0
 
 
+def test_a_sweep_handles_at_most_sweep_limit_threads(assistants, settings, tmp_path) -> None:
+    config = json.loads(FIXTURE_CONFIG.read_text())
+    config["checkpointer"] = {"ttl": {"sweep_limit": 2}}
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    settings.LANGGRAPH_CONFIG = str(tmp_path / "langgraph.json")
+    for _ in range(3):
+        age(create_thread(ttl=ONE_MINUTE), 2)
+
+    assert [retention.sweep_expired_threads(), retention.sweep_expired_threads()] == [2, 1]
+
+
 def test_threads_not_yet_expired_or_without_ttl_are_kept(assistants) -> None:
     fresh = create_thread(ttl={"ttl_minutes": 10.0, "ttl_strategy": "delete"})
     age(fresh, 9)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.graphs.config import GraphConfigError, load_config
+from apps.graphs.checkpointer import configured_serde
+from apps.graphs.config import GraphConfigError, forget_config, load_config
 from apps.graphs.registry import GraphRegistry, load_custom_app
 from tests.conftest import FIXTURE_APP
 
@@ -51,8 +52,6 @@ def test_every_key_upstream_reads_is_accepted(tmp_path: Path) -> None:
     assert named == {
         "python_version",
         "dockerfile_lines",
-        "checkpointer.ttl.sweep_limit",
-        "checkpointer.serde",
         "auth.disable_studio_auth",
         "ui",
         "encryption",
@@ -127,3 +126,36 @@ def test_webhook_headers_may_only_name_variables_under_the_env_prefix(tmp_path: 
     config = load_config(write_config(tmp_path, webhooks=allowed))
     assert config.webhooks.headers == (("X-Key", "k=${{ env.HOOK_KEY }}"),)
     assert [notice.split(":")[0] for notice in config.ignored] == ["webhooks.url.disable_loopback"]
+
+
+class Plain:
+    """Neither a dataclass nor a model: only pickle can store it."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+def test_checkpointer_serde_configures_the_checkpoints_serializer(tmp_path: Path, settings) -> None:
+    def serde_for(**sections: object) -> object:
+        settings.LANGGRAPH_CONFIG = str(write_config(tmp_path, **sections))
+        forget_config()  # the same path, rewritten
+        return configured_serde()
+
+    serde = serde_for(checkpointer={"serde": {"allowed_json_modules": True}})
+    assert serde.pickle_fallback is True  # upstream's default once the section is given
+    kind, data = serde.dumps_typed({"plan": Plain(3)})
+    assert serde.loads_typed((kind, data))["plan"].n == 3
+    assert serde_for(checkpointer={"serde": {"pickle_fallback": False}}).pickle_fallback is False
+    assert serde_for() is None  # LangGraph's own default
+
+
+@pytest.mark.parametrize(
+    ("serde", "message"),
+    [
+        ({"pickle_fallback": "yes"}, "pickle_fallback' must be true or false"),
+        ({"allowed_json_modules": ["x"]}, "list of module paths"),
+    ],
+)
+def test_a_bad_checkpointer_serde_is_an_error(tmp_path: Path, serde: dict, message: str) -> None:
+    with pytest.raises(GraphConfigError, match=message):
+        load_config(write_config(tmp_path, checkpointer={"serde": serde}))
