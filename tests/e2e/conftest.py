@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import psycopg
 import pytest
 
@@ -71,6 +72,12 @@ def headless_chromium() -> Any:
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
     return asyncio.run(coro)
+
+
+def preflight(url: str, method: str, headers: str, origin: str = "http://localhost:3000") -> httpx.Response:
+    """A browser's CORS preflight for `method` on `url` with request headers `headers` (comma-separated)."""
+    ask = {"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": headers}
+    return httpx.options(url, headers=ask)
 
 
 def database_url_for(name: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 from langgraph_sdk import get_client
 
 from tests.conftest import FIXTURE_APP
-from tests.e2e.conftest import LiveServer, live_server, run
+from tests.e2e.conftest import LiveServer, live_server, preflight, run
 
 ALICE = {"Authorization": "Bearer token-alice"}
 
@@ -65,17 +65,10 @@ def test_the_api_keeps_its_routes_docs_and_auth_under_the_apps_middleware(guarde
 
 
 def test_a_browser_on_another_origin_may_call_the_apps_routes(guarded: LiveServer) -> None:
-    preflight = httpx.options(
-        f"{guarded.url}/hello",
-        headers={
-            "Origin": "http://localhost:3000",
-            "Access-Control-Request-Method": "GET",
-            "Access-Control-Request-Headers": "authorization",
-        },
-    )
-    assert preflight.status_code == 200
-    assert preflight.headers["access-control-allow-origin"] == "*"
-    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    asked = preflight(f"{guarded.url}/hello", "GET", "authorization")
+    assert asked.status_code == 200
+    assert asked.headers["access-control-allow-origin"] == "*"
+    assert "authorization" in asked.headers["access-control-allow-headers"].lower()
     answer = httpx.get(f"{guarded.url}/hello", headers={**ALICE, "Origin": "http://localhost:3000"})
     assert answer.headers["access-control-allow-origin"] == "*"
 

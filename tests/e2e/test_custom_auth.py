@@ -11,7 +11,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 
 from tests.conftest import FIXTURE_APP
-from tests.e2e.conftest import LiveServer, live_server, run
+from tests.e2e.conftest import LiveServer, live_server, preflight, run
 
 AUTH_CONFIG = FIXTURE_APP / "langgraph-auth.json"
 HELLO = {"messages": [{"role": "user", "content": "hello"}]}
@@ -205,17 +205,10 @@ def test_thread_streams_are_their_owners(server: LiveServer) -> None:
 
 def test_cors_preflights_need_no_credentials(server: LiveServer) -> None:
     # Browsers send preflights without the Authorization header: they must not meet the 401.
-    preflight = httpx.options(
-        f"{server.url}/threads",
-        headers={
-            "Origin": "http://localhost:3000",
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization,content-type",
-        },
-    )
-    assert preflight.status_code == 200
-    assert preflight.headers["access-control-allow-origin"] == "*"
-    assert preflight.headers["access-control-allow-headers"] == "authorization,content-type"
+    asked = preflight(f"{server.url}/threads", "POST", "authorization,content-type")
+    assert asked.status_code == 200
+    assert asked.headers["access-control-allow-origin"] == "*"
+    assert asked.headers["access-control-allow-headers"] == "authorization,content-type"
 
 
 def test_a2a_contexts_are_their_owners(server: LiveServer) -> None:
