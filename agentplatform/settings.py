@@ -323,6 +323,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+if _app_config and _app_config.mount_prefix:  # the docs' "Try it out" calls the API below the prefix
+    SPECTACULAR_SETTINGS["SERVERS"] = [{"url": _app_config.mount_prefix}]
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")  # or "json": one object per line, with run_id / thread_id

@@ -53,3 +53,5 @@ def test_the_admin_and_its_static_files_live_below_the_prefix(server: LiveServer
         assert http.get(stylesheets[0]).status_code == 200
         assert http.get("/my-api/admin/").headers.get("location", "").startswith("/my-api/admin/login/")
         assert http.get("/my-api/docs").status_code == 200
+        schema = http.get("/my-api/openapi.json").json()
+        assert schema["servers"] == [{"url": "/my-api"}] and "/threads" in schema["paths"]
