@@ -80,6 +80,7 @@ class StoreConfig:
 MIDDLEWARE_ORDERS = ("middleware_first", "auth_first")
 WEBHOOK_ENV_PREFIX = "LG_WEBHOOK_"
 WEBHOOK_URL_KEYS = {"require_https", "allowed_domains", "allowed_ports", "max_url_length", "disable_loopback"}
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110's token
 HEADER_TEMPLATE = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
@@ -328,8 +329,10 @@ def parse_webhooks(webhooks: Any) -> WebhookPolicy:
     if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
         raise GraphConfigError("'webhooks.url.max_url_length' must be a positive number of characters")
     for name, value in headers.items():
-        if not isinstance(value, str):
-            raise GraphConfigError(f"'webhooks.headers.{name}' must be a string")
+        if not HEADER_NAME.fullmatch(name):
+            raise GraphConfigError(f"'webhooks.headers': {name!r} is not a header name")
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            raise GraphConfigError(f"'webhooks.headers.{name}' must be a string on one line")
         for variable in HEADER_TEMPLATE.findall(value):
             if not variable.startswith(prefix):
                 raise GraphConfigError(
