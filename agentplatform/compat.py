@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 from kombu.transport import redis as kombu_redis
-from rest_framework import serializers
-from rest_framework.request import Request
 
 if TYPE_CHECKING:
-    # Imported where used: this module loads with every serializer (beat and the dev supervisor
-    # too), and LangGraph's savers and the SDK (httpx, websockets, rich) weigh ~20 MB.
+    # Imported where used: this module loads in every process (the broker transport; beat and the
+    # dev supervisor too), and LangGraph's savers, the SDK (httpx, websockets, rich) and DRF's
+    # serializers (requests, yaml, pygments) weigh ~30 MB there.
     from langgraph.checkpoint.postgres.base import BasePostgresSaver
     from langgraph_sdk import Auth
+    from rest_framework.request import Request
 
 # 1. kombu ---------------------------------------------------------------------
 
@@ -142,8 +142,9 @@ def authorization_handler(auth: "Auth", resource: str, action: str) -> Callable 
 _bound_fields = threading.local()
 
 
-class ReusedFieldsSerializer(serializers.Serializer):
-    """A serializer whose fields are bound once per thread, not once per instance.
+class ReusedFieldsMixin:
+    """For a DRF serializer (before serializers.Serializer in its bases): its fields are bound
+    once per thread, not once per instance.
 
     DRF deep-copies and binds every declared field for each serializer instance
     (0.24 ms of CPU for a run body, on every run created; 0.05 ms with this). A field
@@ -172,7 +173,7 @@ class ReusedFieldsSerializer(serializers.Serializer):
 # 6. DRF: the HttpRequest behind a Request -------------------------------------------
 
 
-def http_request(request: Request) -> HttpRequest:
+def http_request(request: "Request") -> HttpRequest:
     """The Django request a DRF Request wraps: the one the ASGI handler marks when the client leaves
     (agentplatform/disconnect.py). A DRF Request passes attribute reads on to it but keeps writes for itself."""
     return request._request

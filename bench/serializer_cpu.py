@@ -4,7 +4,7 @@
 
 In-process, CPU time (`time.process_time`), so a busy machine slows it down but
 does not skew it much. Django's settings are loaded, no server is needed. The
-reuse is agentplatform.compat.ReusedFieldsSerializer.
+reuse is agentplatform.compat.ReusedFieldsMixin.
 """
 
 import argparse

@@ -5,11 +5,11 @@ from typing import Any
 
 from rest_framework import serializers
 
-from agentplatform.compat import ReusedFieldsSerializer
+from agentplatform.compat import ReusedFieldsMixin
 from apps.core.parsers import INT64_MAX
 
 
-class StrictSerializer(ReusedFieldsSerializer):
+class StrictSerializer(ReusedFieldsMixin, serializers.Serializer):
     """Rejects fields it does not know (a typo or an unsupported option never passes silently)."""
 
     def to_internal_value(self, data: Any) -> Any:
