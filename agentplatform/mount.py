@@ -34,6 +34,9 @@ class PrefixMount:
             return await self.app({**scope, "root_path": root, "path": full}, receive, send)
         if path == "/ok":
             return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":  # no socket outside the prefix: refuse the handshake
+            await send({"type": "websocket.close", "code": 1000})
+            return
         await send(
             {
                 "type": "http.response.start",

@@ -16,6 +16,7 @@
    the user may see (a run is visible through its thread).
 """
 
+import asyncio
 import contextvars
 import functools
 import inspect
@@ -170,9 +171,11 @@ def _call(fn: Callable, **available: Any) -> Any:
 
 
 async def call_async(fn: Callable, **available: Any) -> Any:
-    """_call, from a coroutine (the ASGI gate in front of a custom app)."""
-    result = fn(**_named(fn, available))
-    return await result if inspect.isawaitable(result) else result
+    """_call, from a coroutine (the ASGI gate in front of a custom app). A sync handler runs on a
+    thread, as in the API: it may use the ORM or block without stalling the event loop."""
+    if inspect.iscoroutinefunction(fn):
+        return await fn(**_named(fn, available))
+    return await asyncio.to_thread(fn, **_named(fn, available))
 
 
 class CustomAuthMiddleware:

@@ -14,6 +14,9 @@
 - API_KEYS and CORS apply to the app's routes as to the API: Django answers for its own
   routes (apps/core/middleware.py, apps/core/cors.py); the app's get Starlette's
   CORSMiddleware with the same policy, the middleware upstream puts in front of both.
+  The API's exempt paths (/ok, /admin/, /docs, ...) are the API's: a route of the app
+  is guarded whatever its path. WebSocket routes are guarded as HTTP ones; a refused
+  socket is closed before it opens.
 
 Starlette is the user's dependency (their app imports it): nothing here is imported
 unless langgraph.json names an app.
@@ -27,7 +30,7 @@ from langgraph_sdk import Auth
 from starlette.authentication import AuthCredentials
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Match
 
@@ -65,7 +68,23 @@ def app_routes_request(routes: list[Any], scope: dict) -> Match:
 
 
 async def refuse(status: int, detail: str, scope: dict, receive: Any, send: Any, headers: Any = None) -> None:
+    if scope["type"] == "websocket":  # closing before accepting answers the handshake with 403
+        await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
+        return
     await JSONResponse({"detail": detail}, status_code=status, headers=headers)(scope, receive, send)
+
+
+def header_values(scope: dict) -> dict[bytes, bytes]:
+    """The request's headers, a repeated one joined with commas as Django joins it: the auth
+    handler and the auth cache's key read the same values."""
+    headers: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        headers[name] = headers[name] + b"," + value if name in headers else value
+    return headers
+
+
+def is_preflight(scope: dict) -> bool:
+    return scope["method"] == "OPTIONS" and any(k == b"access-control-request-method" for k, _ in scope["headers"])
 
 
 class AuthGate:
@@ -79,21 +98,22 @@ class AuthGate:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if self._guards(scope):
             handler = authenticate_handler(active_auth())
-            request = Request(scope, receive)
-            headers = dict(scope["headers"])
+            connection = Request(scope, receive) if scope["type"] == "http" else HTTPConnection(scope)
+            headers = header_values(scope)
+            authorization = headers.get(b"authorization")
             cache = user_cache()
             key = cache.key(headers) if cache else None
             try:
                 user = (cache.get(key) if cache else None) or as_user(
                     await call_async(
                         handler,
-                        request=request,
+                        request=connection,
                         path=route_path(scope),
-                        method=scope["method"],
-                        query_params=dict(request.query_params),
+                        method=scope.get("method", "GET"),
+                        query_params=dict(connection.query_params),
                         path_params=scope.get("path_params", {}),
                         headers=headers,
-                        authorization=request.headers.get("authorization"),
+                        authorization=authorization.decode("latin-1") if authorization is not None else None,
                     )
                 )
             except Auth.exceptions.HTTPException as exc:
@@ -107,16 +127,17 @@ class AuthGate:
         await self.app(scope, receive, send)
 
     def _guards(self, scope: dict) -> bool:
-        if scope["type"] != "http" or AUTHENTICATED_SCOPE_KEY in scope or route_path(scope).startswith(EXEMPT_PREFIXES):
+        if scope["type"] not in ("http", "websocket") or AUTHENTICATED_SCOPE_KEY in scope:
             return False
-        if scope["method"] == "OPTIONS" and any(
-            name == b"access-control-request-method" for name, _ in scope["headers"]
-        ):
+        app_route = scope[ROUTE_MATCH_KEY] == Match.FULL
+        if not app_route and route_path(scope).startswith(EXEMPT_PREFIXES):
+            return False  # the API's own open paths; a route of the app is guarded whatever its path
+        if scope["type"] == "http" and is_preflight(scope):
             return False  # a CORS preflight carries no credentials: the CORS middleware answers it
         auth = active_auth()
         if auth is None or authenticate_handler(auth) is None:
             return False
-        return self.app_routes if scope[ROUTE_MATCH_KEY] == Match.FULL else self.api_routes
+        return self.app_routes if app_route else self.api_routes
 
 
 class ToDjango:
@@ -156,17 +177,18 @@ class CustomAppServer:
         )
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":  # lifespan: the app's router runs the app's start-up and shutdown
+        if scope["type"] not in ("http", "websocket"):  # lifespan: the app's router runs its start-up and shutdown
             return await self.app(scope, receive, send)
         scope[ROUTE_MATCH_KEY] = match = app_routes_request(self.routes, scope)
         if match == Match.NONE:
             return await self.app(scope, receive, send)
-        if scope["method"] != "OPTIONS":
-            headers = dict(scope["headers"])
-            refusal = api_key_refusal(route_path(scope), (headers.get(b"x-api-key") or b"").decode("latin-1") or None)
+        preflight = scope["type"] == "http" and is_preflight(scope)
+        if not preflight:  # the API's exempt paths are the API's: none applies to a route of the app
+            given = header_values(scope).get(b"x-api-key")
+            refusal = api_key_refusal(route_path(scope), given.decode("latin-1") if given else None, exempt=())
             if refusal is not None:
                 return await refuse(refusal.status_code, json.loads(refusal.content)["detail"], scope, receive, send)
-        await self.app_with_cors(scope, receive, send)
+        await (self.app_with_cors if scope["type"] == "http" else self.app)(scope, receive, send)
 
 
 def with_custom_app(django: ASGIApp) -> ASGIApp:

@@ -18,9 +18,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 KEY_EXEMPT_PREFIXES = ("/ok", "/admin/", "/static/")
 
 
-def api_key_refusal(path: str, given: str | None) -> JsonResponse | None:
+def api_key_refusal(path: str, given: str | None, exempt: tuple[str, ...] = KEY_EXEMPT_PREFIXES) -> JsonResponse | None:
     """The 401 for a request to `path` with x-api-key `given`, or None when it may pass."""
-    if not settings.API_KEYS or path.startswith(KEY_EXEMPT_PREFIXES):
+    if not settings.API_KEYS or path.startswith(exempt):
         return None
     if not given:
         return JsonResponse({"detail": "Missing API key: send it in the x-api-key header"}, status=401)

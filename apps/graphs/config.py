@@ -80,6 +80,16 @@ class StoreConfig:
 MIDDLEWARE_ORDERS = ("middleware_first", "auth_first")
 WEBHOOK_ENV_PREFIX = "LG_WEBHOOK_"
 WEBHOOK_URL_KEYS = {"require_https", "allowed_domains", "allowed_ports", "max_url_length", "disable_loopback"}
+# Set by the delivery itself (apps/runs/webhooks.py): a configured copy would be sent beside it.
+WEBHOOK_OWN_HEADERS = {
+    "host",
+    "content-type",
+    "content-length",
+    "user-agent",
+    "x-webhook-id",
+    "x-webhook-timestamp",
+    "x-webhook-signature",
+}
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110's token
 HEADER_TEMPLATE = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -96,8 +106,19 @@ class WebhookPolicy:
 
     def resolved_headers(self) -> dict[str, str]:
         """The headers with their templates filled from the environment (read at delivery, after
-        langgraph.json's `env` is applied). Raises KeyError naming a variable that is not set."""
-        return {name: HEADER_TEMPLATE.sub(lambda m: os.environ[m.group(1)], value) for name, value in self.headers}
+        langgraph.json's `env` is applied). Raises ValueError naming a variable that is not set
+        or whose value HTTP cannot carry (not ASCII, or more than one line)."""
+
+        def value_of(match: re.Match) -> str:
+            variable = match.group(1)
+            if variable not in os.environ:
+                raise ValueError(f"environment variable {variable} is not set")
+            value = os.environ[variable]
+            if not value.isascii() or any(c in value for c in "\r\n\0"):
+                raise ValueError(f"environment variable {variable} is not one line of ASCII")
+            return value
+
+        return {name: HEADER_TEMPLATE.sub(value_of, value) for name, value in self.headers}
 
 
 @dataclass(frozen=True)
@@ -331,6 +352,8 @@ def parse_webhooks(webhooks: Any) -> WebhookPolicy:
     for name, value in headers.items():
         if not HEADER_NAME.fullmatch(name):
             raise GraphConfigError(f"'webhooks.headers': {name!r} is not a header name")
+        if name.lower() in WEBHOOK_OWN_HEADERS:
+            raise GraphConfigError(f"'webhooks.headers': {name!r} is set by the server for every delivery")
         if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
             raise GraphConfigError(f"'webhooks.headers.{name}' must be a string on one line")
         for variable in HEADER_TEMPLATE.findall(value):

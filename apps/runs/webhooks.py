@@ -186,9 +186,9 @@ def deliver(url: str, payload: dict[str, Any], attempt: int = 1) -> Delivery:
         return Delivery(False, detail=str(exc))
     try:
         extra_headers = get_config().webhooks.resolved_headers()
-    except KeyError as exc:
-        logger.error("webhook of run %s: webhooks.headers in langgraph.json names %s, which is not set", run_id, exc)
-        return Delivery(False, detail=f"environment variable {exc} is not set")
+    except ValueError as exc:  # a retry would not fix the environment
+        logger.error("webhook of run %s: webhooks.headers in langgraph.json: %s", run_id, exc)
+        return Delivery(False, detail=str(exc))
     body = orjson.dumps({**payload, "webhook_sent_at": datetime.datetime.now(datetime.UTC).isoformat()})
     try:
         response = _post_pinned(url, addresses[0], body, run_id, extra_headers)

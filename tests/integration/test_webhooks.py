@@ -206,9 +206,12 @@ def test_langgraph_json_headers_go_with_every_delivery(settings, tmp_path, monke
         assert webhooks.deliver(receiver.url, {"run_id": "r1"}).delivered
         monkeypatch.delenv("LG_WEBHOOK_TOKEN")
         unset = webhooks.deliver(receiver.url, {"run_id": "r2"})
-    [delivery] = receiver.received()  # the second is never sent: its header cannot be filled
+        monkeypatch.setenv("LG_WEBHOOK_TOKEN", "caf\u00e9")
+        not_ascii = webhooks.deliver(receiver.url, {"run_id": "r3"})
+    [delivery] = receiver.received()  # the others are never sent: their header cannot be filled
     assert delivery.headers["authorization"] == "Bearer t0ken" and delivery.headers["x-team"] == "agents"
-    assert not unset.delivered and not unset.retryable and "LG_WEBHOOK_TOKEN" in unset.detail
+    assert not unset.delivered and not unset.retryable and "LG_WEBHOOK_TOKEN is not set" in unset.detail
+    assert not not_ascii.delivered and not not_ascii.retryable and "not one line of ASCII" in not_ascii.detail
 
 
 @pytest.mark.parametrize(

@@ -161,7 +161,9 @@ def test_a_bad_checkpointer_serde_is_an_error(tmp_path: Path, serde: dict, messa
         load_config(write_config(tmp_path, checkpointer={"serde": serde}))
 
 
-@pytest.mark.parametrize("headers", [{"Bad Header": "x"}, {"X-Ok": "a\r\nInjected: yes"}, {"X-Ok": 5}])
+@pytest.mark.parametrize(
+    "headers", [{"Bad Header": "x"}, {"X-Ok": "a\r\nInjected: yes"}, {"X-Ok": 5}, {"host": "evil.test"}]
+)
 def test_a_webhook_header_that_http_cannot_carry_is_an_error(tmp_path: Path, headers: dict) -> None:
     with pytest.raises(GraphConfigError, match="webhooks.headers"):
         load_config(write_config(tmp_path, webhooks={"headers": headers}))
