@@ -2,7 +2,7 @@
 
 1. `CustomAuthMiddleware` calls the `@auth.authenticate` handler with the request
    parts it asks for by name (authorization, headers, path, method, query_params,
-   path_params, request). It returns a user (a string id, a dict with `identity`
+   path_params, request: a Starlette Request, as upstream's). It returns a user (a string id, a dict with `identity`
    and `permissions`, or an object); `Auth.exceptions.HTTPException` becomes that
    status and detail.
 2. A view states its resource and action; `authorize()` calls the most specific
@@ -158,9 +158,29 @@ def active_auth() -> Auth | None:
     return get_registry().auth
 
 
+@functools.lru_cache(maxsize=256)
+def _wanted(fn: Callable) -> frozenset[str]:
+    return frozenset(inspect.signature(fn).parameters)
+
+
 def _named(fn: Callable, available: dict[str, Any]) -> dict[str, Any]:
-    wanted = inspect.signature(fn).parameters
+    wanted = _wanted(fn)
     return {name: value for name, value in available.items() if name in wanted}
+
+
+def upstream_request(request: HttpRequest) -> Any:
+    """What upstream hands an authenticate handler as `request`: a Starlette Request on the
+    request's ASGI scope (`url`, `headers`, `client`, `query_params`; `body()` gives the body
+    the server read). Django's own request where there is no scope (the test client, WSGI)."""
+    scope = getattr(request, "scope", None)
+    if scope is None:
+        return request
+    from starlette.requests import Request
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": request.body, "more_body": False}
+
+    return Request(scope, receive)
 
 
 def _call(fn: Callable, **available: Any) -> Any:
@@ -210,7 +230,7 @@ class CustomAuthMiddleware:
             user = as_user(
                 _call(
                     handler,
-                    request=request,
+                    request=upstream_request(request) if "request" in _wanted(handler) else None,
                     path=request.path_info,
                     method=request.method,
                     query_params=request.GET.dict(),

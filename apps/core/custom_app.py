@@ -18,8 +18,7 @@
   is guarded whatever its path. WebSocket routes are guarded as HTTP ones; a refused
   socket is closed before it opens.
 
-Starlette is the user's dependency (their app imports it): nothing here is imported
-unless langgraph.json names an app.
+Imported only when langgraph.json names an app (agentplatform/asgi.py).
 """
 
 import json

@@ -229,3 +229,12 @@ def test_a2a_contexts_are_their_owners(server: LiveServer) -> None:
         assert len(await alice.runs.list(task["contextId"])) == 1
 
     run(main())
+
+
+def test_the_authenticate_handler_gets_upstreams_request(server: LiveServer) -> None:
+    body = b'{"metadata": {"x": 1}}'
+    headers = {"Authorization": "Bearer token-where", "Content-Type": "application/json"}
+    created = httpx.post(f"{server.url}/threads", content=body, headers=headers)
+    assert created.status_code == 200, created.text
+    metadata = created.json()["metadata"]
+    assert metadata["owner"] == f"where:POST /threads {len(body)}" and metadata["x"] == 1  # the view read it too
