@@ -23,11 +23,14 @@ def register(source: ArchiveSource) -> None:
 def merge(live: list[dict[str, Any]], filters: dict[str, Any], *, limit: int, offset: int) -> list[dict[str, Any]]:
     """Live runs (the first offset + limit of them) and archived ones, newest first, one per run id.
 
-    A live row wins over its archived record: it is the run itself.
+    A live row wins over its archived record, field by field: it is the run itself. The
+    record adds what only it holds (timings, output), so a run keeps one shape between
+    its record being written and its row being deleted with its temporary thread.
     """
     wanted = offset + limit
     merged = {run["run_id"]: run for source in _sources for run in source(filters, wanted)}
-    merged.update({run["run_id"]: run for run in live})
+    for run in live:
+        merged[run["run_id"]] = {**merged.get(run["run_id"], {}), **run}
     ordered = sorted(merged.values(), key=_created_at, reverse=True)
     return ordered[offset : offset + limit]
 
