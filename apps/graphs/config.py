@@ -347,7 +347,7 @@ def parse_webhooks(webhooks: Any) -> WebhookPolicy:
         raise GraphConfigError("'webhooks.url.allowed_domains' must be a list of host names")
     if not isinstance(ports, list) or not all(isinstance(p, int) and not isinstance(p, bool) for p in ports):
         raise GraphConfigError("'webhooks.url.allowed_ports' must be a list of port numbers")
-    if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
+    if length is not None and not _positive(length, integer=True):
         raise GraphConfigError("'webhooks.url.max_url_length' must be a positive number of characters")
     for name, value in headers.items():
         if not HEADER_NAME.fullmatch(name):
@@ -381,10 +381,15 @@ def parse_mount_prefix(http: Any) -> str:
     return prefix.rstrip("/")
 
 
+def _positive(value: Any, *, integer: bool = False) -> bool:
+    """A positive int (or, unless `integer`, a positive float); JSON's true and false are not numbers here."""
+    return not isinstance(value, bool) and isinstance(value, int if integer else int | float) and value > 0
+
+
 def _parse_flag(http: Any, key: str) -> bool:
     value = http.get(key, False) if isinstance(http, dict) else False
     if not isinstance(value, bool):
-        raise GraphConfigError(f"http.{key} must be true or false")
+        raise GraphConfigError(f"'http.{key}' must be true or false")
     return value
 
 
@@ -412,10 +417,7 @@ def parse_custom_app(http: Any) -> CustomAppConfig | None:
         raise GraphConfigError("'http.app' must name a Starlette app like './webapp.py:app'")
     if order not in MIDDLEWARE_ORDERS:
         raise GraphConfigError(f"'http.middleware_order' must be one of {MIDDLEWARE_ORDERS}, got {order!r}")
-    auth_custom_routes = http.get("enable_custom_route_auth", False)
-    if not isinstance(auth_custom_routes, bool):
-        raise GraphConfigError("'http.enable_custom_route_auth' must be true or false")
-    return CustomAppConfig(target, order, auth_custom_routes)
+    return CustomAppConfig(target, order, _parse_flag(http, "enable_custom_route_auth"))
 
 
 def read_http_config(path: str | Path) -> LangGraphConfig | None:
@@ -439,11 +441,11 @@ def _parse_checkpoint_ttl(checkpointer: Any) -> CheckpointTTL:
     numbers = {}
     for key in ("default_ttl", "sweep_interval_minutes"):
         value = ttl.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
+        if value is not None and not _positive(value):
             raise GraphConfigError(f"'checkpointer.ttl.{key}' must be a positive number of minutes")
         numbers[key] = value
     limit = ttl.get("sweep_limit")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+    if limit is not None and not _positive(limit, integer=True):
         raise GraphConfigError("'checkpointer.ttl.sweep_limit' must be a positive number of threads")
     return CheckpointTTL(strategy=strategy, sweep_limit=limit, **numbers)
 
@@ -528,9 +530,9 @@ def parse_auth_cache(auth: Any) -> AuthCache | None:
     keys, ttl, size = cache.get("cache_keys"), cache.get("ttl_seconds", 60), cache.get("max_size", 1000)
     if keys is not None and (not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys)):
         raise GraphConfigError("'auth.cache.cache_keys' must be a list of header names")
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
+    if not _positive(ttl):
         raise GraphConfigError("'auth.cache.ttl_seconds' must be a positive number")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+    if not _positive(size, integer=True):
         raise GraphConfigError("'auth.cache.max_size' must be a positive integer")
     names = tuple(k.lower() for k in keys) if keys else AuthCache.cache_keys
     return AuthCache(cache_keys=names, ttl_seconds=float(ttl), max_size=size)
@@ -558,7 +560,7 @@ def _parse_store_index(index: Any) -> dict[str, Any] | None:
     if not isinstance(index, dict):
         raise GraphConfigError("store.index must be an object with 'dims' and 'embed'")
     dims = index.get("dims")
-    if isinstance(dims, bool) or not isinstance(dims, int) or dims <= 0:
+    if not _positive(dims, integer=True):
         raise GraphConfigError("store.index.dims must be a positive integer (the embedding size)")
     if not isinstance(index.get("embed"), str) or not index["embed"]:
         raise GraphConfigError(
@@ -579,7 +581,7 @@ def _parse_store_ttl(ttl: Any) -> dict[str, Any] | None:
         raise GraphConfigError("store.ttl.refresh_on_read must be true or false")
     for name in ("default_ttl", "sweep_interval_minutes"):
         value = ttl.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
+        if value is not None and not _positive(value):
             raise GraphConfigError(f"store.ttl.{name} must be a positive number of minutes")
     return dict(ttl)
 
