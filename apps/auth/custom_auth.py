@@ -2,9 +2,9 @@
 
 1. `CustomAuthMiddleware` calls the `@auth.authenticate` handler with the request
    parts it asks for by name (authorization, headers, path, method, query_params,
-   path_params, request: a Starlette Request, as upstream's). It returns a user (a string id, a dict with `identity`
-   and `permissions`, or an object); `Auth.exceptions.HTTPException` becomes that
-   status and detail.
+   path_params, request: a Starlette Request, as upstream's). It returns a user (a
+   string id, a dict with `identity` and `permissions`, or an object);
+   `Auth.exceptions.HTTPException` becomes that status and detail (`auth_refusal`).
 2. A view states its resource and action; `authorize()` calls the most specific
    `@auth.on...` handler with an AuthContext and the request body. The handler
    may add metadata to what is being created (e.g. an owner), deny (False → 403),
@@ -198,6 +198,15 @@ async def call_async(fn: Callable, **available: Any) -> Any:
     return await asyncio.to_thread(fn, **_named(fn, available))
 
 
+def auth_refusal(exc: Exception) -> tuple[int, str, Mapping[str, str] | None]:
+    """How a failed authentication answers: the handler's HTTPException with its status, detail
+    and headers; any other exception with 401 (a crashing authenticator denies, never lets a
+    request through)."""
+    if isinstance(exc, Auth.exceptions.HTTPException):
+        return exc.status_code, exc.detail, exc.headers or None
+    return 401, f"Authentication failed: {exc}", None
+
+
 class CustomAuthMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -239,10 +248,9 @@ class CustomAuthMiddleware:
                     authorization=request.headers.get("authorization"),
                 )
             )
-        except Auth.exceptions.HTTPException as exc:
-            return JsonResponse({"detail": exc.detail}, status=exc.status_code, headers=exc.headers or None)
-        except Exception as exc:  # a crashing authenticator denies; it never lets a request through
-            return JsonResponse({"detail": f"Authentication failed: {exc}"}, status=401)
+        except Exception as exc:
+            status, detail, headers = auth_refusal(exc)
+            return JsonResponse({"detail": detail}, status=status, headers=headers)
         if cache:
             cache.put(key, user)
         return user

@@ -22,10 +22,10 @@ Imported only when langgraph.json names an app (agentplatform/asgi.py).
 """
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from langgraph_sdk import Auth
 from starlette.authentication import AuthCredentials
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -40,6 +40,7 @@ from apps.auth.custom_auth import (
     EXEMPT_PREFIXES,
     active_auth,
     as_user,
+    auth_refusal,
     call_async,
     user_cache,
 )
@@ -95,8 +96,7 @@ class AuthGate:
         self.app, self.app_routes, self.api_routes = app, app_routes, api_routes
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if self._guards(scope):
-            handler = authenticate_handler(active_auth())
+        if (handler := self._handler_for(scope)) is not None:
             connection = Request(scope, receive) if scope["type"] == "http" else HTTPConnection(scope)
             headers = header_values(scope)
             authorization = headers.get(b"authorization")
@@ -115,28 +115,28 @@ class AuthGate:
                         authorization=authorization.decode("latin-1") if authorization is not None else None,
                     )
                 )
-            except Auth.exceptions.HTTPException as exc:
-                return await refuse(exc.status_code, exc.detail, scope, receive, send, exc.headers)
-            except Exception as exc:  # a crashing authenticator denies, as in the API
-                return await refuse(401, f"Authentication failed: {exc}", scope, receive, send)
+            except Exception as exc:
+                status, detail, headers = auth_refusal(exc)
+                return await refuse(status, detail, scope, receive, send, headers)
             if cache:
                 cache.put(key, user)
             scope["user"], scope["auth"] = user, AuthCredentials(list(user.permissions))
             scope[AUTHENTICATED_SCOPE_KEY] = user
         await self.app(scope, receive, send)
 
-    def _guards(self, scope: dict) -> bool:
+    def _handler_for(self, scope: dict) -> Callable | None:
+        """The authenticate handler when this gate guards the request, else None."""
         if scope["type"] not in ("http", "websocket") or AUTHENTICATED_SCOPE_KEY in scope:
-            return False
+            return None
         app_route = scope[ROUTE_MATCH_KEY] == Match.FULL
+        if not (self.app_routes if app_route else self.api_routes):
+            return None
         if not app_route and route_path(scope).startswith(EXEMPT_PREFIXES):
-            return False  # the API's own open paths; a route of the app is guarded whatever its path
+            return None  # the API's own open paths; a route of the app is guarded whatever its path
         if scope["type"] == "http" and is_preflight(scope):
-            return False  # a CORS preflight carries no credentials: the CORS middleware answers it
+            return None  # a CORS preflight carries no credentials: the CORS middleware answers it
         auth = active_auth()
-        if auth is None or authenticate_handler(auth) is None:
-            return False
-        return self.app_routes if app_route else self.api_routes
+        return None if auth is None else authenticate_handler(auth)
 
 
 class ToDjango:
