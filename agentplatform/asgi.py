@@ -14,13 +14,14 @@ from agentplatform.handler import SyncChainASGIHandler  # noqa: E402  (needs set
 from apps.graphs.config import get_config  # noqa: E402
 
 application = SyncChainASGIHandler()
-if get_config().custom_app is not None:  # langgraph.json's `http.app`: Starlette, the user's dependency
+config = get_config()
+if config.custom_app is not None:  # langgraph.json's `http.app`, imported only when named
     from apps.core.custom_app import with_custom_app
 
     application = with_custom_app(application)
-if get_config().mount_prefix:
+if config.mount_prefix:
     from agentplatform.mount import PrefixMount
 
-    application = PrefixMount(application, get_config().mount_prefix)
+    application = PrefixMount(application, config.mount_prefix)
 get_resolver().check()  # imports every view now (rather than at the first request), to be frozen below
 freeze_startup_objects()

@@ -168,10 +168,10 @@ LANGGRAPH_CONFIG = env_str("LANGGRAPH_CONFIG", str(BASE_DIR / "langgraph.json"))
 # CORS as upstream (apps/core/cors.py): langgraph.json's http.cors, else every origin, method and
 # header. CORS_ALLOW_ORIGINS (comma-separated) narrows the origins; production should set it.
 _app_config = read_http_config(LANGGRAPH_CONFIG)
-if _app_config and _app_config.mount_prefix:
-    # http.mount_prefix (agentplatform/mount.py): pages link their assets below the prefix,
-    # and WhiteNoise matches the path below it.
-    STATIC_URL = f"{_app_config.mount_prefix}/static/"
+_mount_prefix = _app_config.mount_prefix if _app_config else ""  # http.mount_prefix (agentplatform/mount.py)
+if _mount_prefix:
+    # Pages link their assets below the prefix, and WhiteNoise matches the path below it.
+    STATIC_URL = f"{_mount_prefix}/static/"
     WHITENOISE_STATIC_PREFIX = "/static/"
 _cors = cors_policy(_app_config.cors if _app_config else None, env_list("CORS_ALLOW_ORIGINS", []) or None)
 CORS_ALLOW_ALL_ORIGINS = _cors.allow_all_origins
@@ -323,8 +323,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
-if _app_config and _app_config.mount_prefix:  # the docs' "Try it out" calls the API below the prefix
-    SPECTACULAR_SETTINGS["SERVERS"] = [{"url": _app_config.mount_prefix}]
+if _mount_prefix:  # the docs' "Try it out" calls the API below the prefix
+    SPECTACULAR_SETTINGS["SERVERS"] = [{"url": _mount_prefix}]
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")  # or "json": one object per line, with run_id / thread_id
