@@ -181,19 +181,16 @@ def test_cron_runs_carry_the_webhook(assistants, no_dispatch, sent) -> None:
 
 
 def test_langgraph_json_can_turn_webhooks_off(assistants, no_dispatch, sent, settings, tmp_path) -> None:
-    config = json.loads(FIXTURE_CONFIG.read_text())
-    config["http"] = {"disable_webhooks": True}
-    (tmp_path / "langgraph.json").write_text(json.dumps(config))
-    settings.LANGGRAPH_CONFIG = str(tmp_path / "langgraph.json")  # the graphs stay loaded from the fixture app
+    use_config(settings, tmp_path, http={"disable_webhooks": True})  # the graphs stay loaded from the fixture app
 
     run = create_and_execute({"assistant_id": "slow", "input": {}, "webhook": HOOK}, create_thread().thread_id)
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCESS and sent == []
 
 
-def use_webhooks_config(settings, tmp_path, webhooks_section: dict) -> None:
-    config = json.loads(FIXTURE_CONFIG.read_text())
-    config["webhooks"] = webhooks_section
+def use_config(settings, tmp_path, **sections: dict) -> None:
+    """The fixture app's langgraph.json with `sections` added, as this test's config."""
+    config = {**json.loads(FIXTURE_CONFIG.read_text()), **sections}
     (tmp_path / "langgraph.json").write_text(json.dumps(config))
     settings.LANGGRAPH_CONFIG = str(tmp_path / "langgraph.json")
 
@@ -201,7 +198,7 @@ def use_webhooks_config(settings, tmp_path, webhooks_section: dict) -> None:
 def test_langgraph_json_headers_go_with_every_delivery(settings, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("LG_WEBHOOK_TOKEN", "t0ken")
     headers = {"Authorization": "Bearer ${{ env.LG_WEBHOOK_TOKEN }}", "X-Team": "agents"}
-    use_webhooks_config(settings, tmp_path, {"headers": headers})
+    use_config(settings, tmp_path, webhooks={"headers": headers})
     with webhook_receiver() as receiver:
         assert webhooks.deliver(receiver.url, {"run_id": "r1"}).delivered
         monkeypatch.delenv("LG_WEBHOOK_TOKEN")
@@ -226,7 +223,7 @@ def test_langgraph_json_headers_go_with_every_delivery(settings, tmp_path, monke
 )
 def test_langgraph_json_url_policy_refuses_at_the_door(assistants, settings, tmp_path, url: str, message: str) -> None:
     policy = {"require_https": True, "allowed_domains": ["*.example.com", "a.example.org"], "allowed_ports": [443]}
-    use_webhooks_config(settings, tmp_path, {"url": {**policy, "max_url_length": 100}})
+    use_config(settings, tmp_path, webhooks={"url": {**policy, "max_url_length": 100}})
     response = Client().post(
         "/runs", {"assistant_id": "agent", "input": {}, "webhook": url}, content_type="application/json"
     )
