@@ -14,6 +14,10 @@ def main() -> None:
         os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
         # A local server for one developer: API keys are enforced only when API_KEYS is set.
         os.environ.setdefault("API_KEYS_DISABLED", "true")
+        # The supervisor serves nothing: it starts without Django (apps/devserver/supervisor.py).
+        from apps.devserver.supervisor import main as dev
+
+        sys.exit(dev(sys.argv[2:]))
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -5,17 +5,17 @@ Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and DEBUG=false;
 """
 
 import ipaddress
-from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from agentplatform.production import api_keys_problem, secret_key_problem
+from apps.core import defaults
 from apps.core.cors import cors_policy
 from apps.core.env import env_bool, env_float, env_int, env_list, env_str
 from apps.graphs.config import read_http_config
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = defaults.BASE_DIR
 
 # Off unless the operator turns it on (`manage.py dev` does not): API errors are JSON
 # either way, and only the admin shows Django's debug pages when it is on.
@@ -130,7 +130,7 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL")
 DATABASES["default"]["ENGINE"] = "agentplatform.postgres"
 
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = defaults.redis_url()
 
 # API keys (comma-separated). When set, every endpoint but /ok (and the admin,
 # which has its own login) needs one in the x-api-key header. Production refuses to
@@ -163,7 +163,7 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # The LangGraph application served: langgraph.json, as for `langgraph dev`.
-LANGGRAPH_CONFIG = env_str("LANGGRAPH_CONFIG", str(BASE_DIR / "langgraph.json"))
+LANGGRAPH_CONFIG = defaults.langgraph_config()
 
 # CORS as upstream (apps/core/cors.py): langgraph.json's http.cors, else every origin, method and
 # header. CORS_ALLOW_ORIGINS (comma-separated) narrows the origins; production should set it.
@@ -214,7 +214,7 @@ SSE_HEARTBEAT_S = env_float("SSE_HEARTBEAT_S", 5.0)
 REQUEST_THREADS = env_int("REQUEST_THREADS", 8, minimum=1)
 # A worker's Celery threads only hand runs to its event loop (apps/runs/worker.py); how many
 # runs a process holds at once is MAX_RUNS_PER_WORKER, each an awaiting coroutine.
-N_JOBS_PER_WORKER = env_int("N_JOBS_PER_WORKER", 10, minimum=1)
+N_JOBS_PER_WORKER = defaults.n_jobs_per_worker()
 MAX_RUNS_PER_WORKER = env_int("MAX_RUNS_PER_WORKER", 500, minimum=1)
 # Back-pressure on memory: a worker claims no more runs while its RSS is above WORKER_MAX_RSS_MB,
 # or the host's available memory below WORKER_MIN_AVAILABLE_MEMORY_MB (0: no such check).
@@ -263,7 +263,7 @@ THREAD_TTL_SWEEP_INTERVAL_S = env_float("THREAD_TTL_SWEEP_INTERVAL_S", 0.0) or N
 CHECKPOINT_ASYNC_COMMIT = env_bool("CHECKPOINT_ASYNC_COMMIT", True)
 
 # Celery: Redis broker, no result backend (run results live in PostgreSQL).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_BROKER_URL = defaults.broker_url()
 if CELERY_BROKER_URL.startswith("redis://"):
     # Kombu's Redis transport, sharing one client per channel (see agentplatform/compat.py).
     CELERY_BROKER_TRANSPORT = "agentplatform.compat:RedisTransport"
@@ -277,7 +277,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_POOL = "threads"
 CELERY_WORKER_CONCURRENCY = N_JOBS_PER_WORKER
 # Workers consume this queue (`-Q`); separate deployments sharing one Redis use separate queues.
-RUNS_QUEUE = env_str("RUNS_QUEUE", "runs")
+RUNS_QUEUE = defaults.runs_queue()
 CELERY_TASK_DEFAULT_QUEUE = RUNS_QUEUE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -22,7 +22,7 @@ import httpx
 import psutil
 from langgraph_sdk import get_client as sdk_client
 
-from apps.devserver.management.commands.dev import default_worker_processes
+from apps.devserver.supervisor import default_worker_processes
 from bench.servers import ours_process, upstream_process
 from bench.suite import gather_limited
 

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from langgraph_sdk import get_client
 
-from apps.devserver.management.commands.dev import default_worker_processes
+from apps.devserver.supervisor import default_worker_processes
 from bench.servers import ours, upstream
 
 CONCURRENCY = 8

@@ -91,7 +91,7 @@ class EmbeddedPostgres:
             self._write_settings()
             self._server.start()
         info = self._server.get_postmaster_info()
-        self._ensure_database(info.socket_dir)
+        self._ensure_database()
         return self.url(info.socket_dir)
 
     def _write_settings(self) -> None:
@@ -108,13 +108,13 @@ class EmbeddedPostgres:
         # dj-database-url and libpq both read a percent-encoded socket path as the host.
         return f"postgresql://postgres@{quote(str(socket_dir), safe='')}/{database}"
 
-    def _ensure_database(self, socket_dir: Path) -> None:
-        import psycopg
-
-        with psycopg.connect(self.url(socket_dir, "postgres"), autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    def _ensure_database(self) -> None:
+        # With the server's own psql, not psycopg: the dev supervisor would hold psycopg (~10 MB)
+        # for as long as the server runs.
+        self._server.psql(
+            f"SELECT 'CREATE DATABASE \"{DATABASE_NAME}\"' "
+            f"WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{DATABASE_NAME}')\\gexec\n"
+        )
 
     def stop(self) -> None:
         if self._server is not None:
@@ -165,17 +165,16 @@ class EmbeddedRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def _wait_until_ready(self) -> None:
-        import redis
-
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        # With the bundled redis-cli, not redis-py: the dev supervisor would hold it (~7 MB) for
+        # as long as the server runs. PONG only once the append-only file is loaded.
+        ping = [str(Path(self.executable()).with_name("redis-cli")), "-p", str(self.port), "ping"]
         deadline = time.monotonic() + REDIS_START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 log = (self.dir / "redis.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"redis-server exited at start-up:\n{log}")
-            with contextlib.suppress(redis.exceptions.ConnectionError, redis.exceptions.BusyLoadingError):
-                if client.ping():
-                    client.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                if subprocess.run(ping, capture_output=True, timeout=1).stdout.strip() == b"PONG":
                     return
             time.sleep(0.01)
         raise RuntimeError(f"redis-server did not answer on port {self.port} within {REDIS_START_TIMEOUT_S} s")

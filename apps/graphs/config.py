@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-
 from apps.core.headers import HeaderFilter
 
 
@@ -481,6 +479,8 @@ def get_config() -> LangGraphConfig:
     LANGGRAPH_CONFIG elsewhere afterwards. Parsing imports no user code (the
     graph registry does that). Raises GraphConfigError.
     """
+    from django.conf import settings  # here: `manage.py dev`'s supervisor loads no settings
+
     return _parsed_config(str(settings.LANGGRAPH_CONFIG))
 
 
@@ -504,6 +504,8 @@ def thread_ttl_sweep_interval_s() -> float:
     A broken langgraph.json gives the default here: beat must still start, and the
     processes that load graphs report the file with a better message.
     """
+    from django.conf import settings
+
     if settings.THREAD_TTL_SWEEP_INTERVAL_S:
         return settings.THREAD_TTL_SWEEP_INTERVAL_S
     try:

@@ -165,12 +165,12 @@ def test_an_unknown_path_under_debug_is_a_json_404(settings, assistants) -> None
 
 
 def test_manage_py_dev_does_not_turn_debug_on() -> None:
-    # Runs manage.py's own start-up for `dev`, then reports the settings it produced instead of serving.
+    # Runs manage.py's own start-up for `dev`, then reports the settings its processes get instead of serving.
     code = (
         "import sys, manage\n"
-        "from django.core import management\n"
+        "import apps.devserver.supervisor as supervisor\n"
         "from django.conf import settings\n"
-        "management.execute_from_command_line = lambda argv: print('DEBUG', settings.DEBUG)\n"
+        "supervisor.main = lambda argv: print('DEBUG', settings.DEBUG) or 0\n"
         "sys.argv = ['manage.py', 'dev']\n"
         "manage.main()\n"
     )
