@@ -192,10 +192,14 @@ def main(argv: list[str]) -> int:
     except (DevError, ImproperlyConfigured) as exc:
         sys.stderr.write(f"Error: {exc}\n")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before serving (once serving, it is a stop request)
+        return 130
     return 0
 
 
 class DevServer:
+    """Checks the graphs, starts the embedded servers and the children, supervises and reloads them."""
+
     def __init__(self, stdout: Lines, stderr: Lines) -> None:
         self.stdout, self.stderr = stdout, stderr
 
