@@ -1,9 +1,11 @@
-"""Start the servers a benchmark compares: ours (`manage.py dev`) and, if installed, upstream's `langgraph dev`."""
+"""Start the servers a benchmark compares: ours (`manage.py dev`, or the README's production
+commands) and, if installed, upstream's `langgraph dev`."""
 
 import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -13,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from apps.devserver.embedded import free_port
+from apps.devserver.embedded import embedded_services, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_APP = Path(__file__).resolve().parent / "app"
@@ -45,27 +47,41 @@ def stop(process: subprocess.Popen) -> None:
 
 @contextmanager
 def ours(
-    workers: int | None = None, jobs_per_worker: int = 10, api_processes: int = 1, repo: Path = REPO
+    workers: int | None = None,
+    jobs_per_worker: int = 10,
+    api_processes: int = 1,
+    repo: Path = REPO,
+    debug: bool = False,
 ) -> Iterator[str]:
     """Our server on the embedded default, in a throwaway data folder (workers: dev's default when None).
 
     `repo`: the checkout to run (bench.compare_builds runs an older build this way)."""
-    with ours_process(workers, jobs_per_worker, api_processes, repo) as (url, _):
+    with ours_process(workers, jobs_per_worker, api_processes, repo, debug) as (url, _):
         yield url
+
+
+def server_env(debug: bool = False) -> dict[str, str]:
+    """This environment without server URLs, in production mode unless `debug`, without API keys."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["DEBUG"] = "true" if debug else "false"
+    env["SECRET_KEY"] = BENCH_SECRET_KEY
+    env["API_KEYS_DISABLED"] = "true"
+    env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    return env
 
 
 @contextmanager
 def ours_process(
-    workers: int | None = None, jobs_per_worker: int = 10, api_processes: int = 1, repo: Path = REPO
+    workers: int | None = None,
+    jobs_per_worker: int = 10,
+    api_processes: int = 1,
+    repo: Path = REPO,
+    debug: bool = False,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """`ours`, also yielding the `manage.py dev` process (bench.memory walks its children)."""
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ours-"))
     port, log = free_port(), data_dir / "server.log"
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env["DEBUG"] = "false"
-    env["SECRET_KEY"] = BENCH_SECRET_KEY
-    env["API_KEYS_DISABLED"] = "true"
-    env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    env = server_env(debug)
     argv = [
         sys.executable, "manage.py", "dev", "--port", str(port), "--data-dir", str(data_dir / "data"),
         "--config", str(BENCH_APP / "langgraph.json"),
@@ -80,6 +96,43 @@ def ours_process(
         yield url, process
     finally:
         stop(process)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def production(workers: int = 2) -> Iterator[str]:
+    """Ours started as the README deploys it without Docker: `manage.py prepare`, then uvicorn,
+    `celery -A agentplatform worker -Q runs` (x workers) and `celery -A agentplatform beat`, each
+    with its production defaults, on embedded PostgreSQL and Redis in a throwaway folder."""
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-production-"))
+    log = data_dir / "server.log"
+    celery = str(Path(sys.executable).with_name("celery"))
+    nodes = [f"bench-production-{index}@{socket.gethostname()}" for index in range(1, workers + 1)]
+    processes: list[subprocess.Popen] = []
+    try:
+        with embedded_services(data_dir) as urls:
+            env = {**server_env(), **urls, "LANGGRAPH_CONFIG": str(BENCH_APP / "langgraph.json")}
+            subprocess.run([sys.executable, "manage.py", "prepare"], cwd=REPO, env=env, check=True, capture_output=True)
+            port = free_port()
+            commands = [
+                [sys.executable, "-m", "uvicorn", "agentplatform.asgi:application", "--port", str(port),
+                 "--log-level", "warning"],
+                *([celery, "-A", "agentplatform", "worker", "-Q", "runs", "--hostname", node, "--loglevel", "WARNING"]
+                  for node in nodes),
+                [celery, "-A", "agentplatform", "beat", "--loglevel", "WARNING"],
+            ]  # fmt: skip
+            with log.open("wb") as output:
+                for argv in commands:
+                    processes.append(subprocess.Popen(argv, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT))
+            url = f"http://127.0.0.1:{port}"
+            wait_ok(url, processes[0], log)
+            # Every worker consumes before the first measurement (as `manage.py dev` waits for them).
+            ping = [sys.executable, "-m", "apps.devserver.worker_ping", urls["REDIS_URL"], *nodes]
+            subprocess.run(ping, cwd=REPO, env=env, check=True, timeout=START_TIMEOUT_S)
+            yield url
+    finally:
+        for process in processes:
+            stop(process)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

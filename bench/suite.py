@@ -1,13 +1,16 @@
 """The benchmark suite of issue 8, through the official SDK, ours vs upstream `langgraph dev`.
 
-    .venv/bin/python -m bench.suite [--workers 1 2 4] [--ours-workers 1 2] [--threads 50] [--runs-per-thread 10]
+    .venv/bin/python -m bench.suite [--workers 1 2 4] [--ours-workers 1 2] [--debug] [--production]
+                                    [--threads 50] [--runs-per-thread 10] [--skip-upstream]
 
 For each server: thread-create rate; background runs end to end (threads x runs,
 concurrency 8); runs.wait latency at concurrency 1 and 8 (p50/p95/p99);
 runs.stream time to the first event and to the first `values` event.
 `--workers` repeats the background-throughput measurement for our server with
 that many worker processes (scale-out); `--ours-workers` measures everything on ours
-with each of these worker-process counts instead of dev's default. Numbers, not pass/fail.
+with each of these worker-process counts instead of dev's default; `--debug` adds ours
+with DEBUG=true, `--production` ours started with the README's production commands
+(uvicorn, `celery -A agentplatform worker|beat`). Numbers, not pass/fail.
 """
 
 import argparse
@@ -19,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from langgraph_sdk import get_client
 
 from apps.devserver.supervisor import default_worker_processes
-from bench.servers import ours, upstream
+from bench.servers import ours, production, upstream
 
 CONCURRENCY = 8
 GRAPH = "echo"
@@ -129,12 +132,23 @@ def main() -> None:
     parser.add_argument("--runs-per-thread", type=int, default=10)
     parser.add_argument("--ours-workers", type=int, nargs="*", default=[], help="full rows for ours with N workers")
     parser.add_argument("--skip-upstream", action="store_true")
+    parser.add_argument("--debug", action="store_true", help="also a full row for ours with DEBUG=true")
+    parser.add_argument(
+        "--production", action="store_true", help="also a full row for ours on the README's production commands"
+    )
     args = parser.parse_args()
     table: dict[str, dict[str, object]] = {}
     for workers in args.ours_workers or [None]:
         name = f"{workers} worker processes" if workers else f"manage.py dev defaults: {default_worker_processes()}"
         with ours(workers=workers) as url:
             table[f"ours ({name})"] = asyncio.run(measure(url, args))
+    if args.debug:
+        with ours(debug=True) as url:
+            table["ours (manage.py dev defaults, DEBUG=true)"] = asyncio.run(measure(url, args))
+    if args.production:
+        workers = default_worker_processes()
+        with production(workers) as url:
+            table[f"ours (production commands, {workers} workers)"] = asyncio.run(measure(url, args))
     if not args.skip_upstream:
         with upstream() as url:
             if url:
