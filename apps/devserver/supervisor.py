@@ -76,8 +76,17 @@ def worker_argv(node_name: str) -> list[str]:
     )
 
 
+class DevError(Exception):
+    """What stops `manage.py dev`: printed as one line, exit status 1."""
+
+
+# The graphs' check child exits with this when the settings themselves are refused.
+SETTINGS_PROBLEM_EXIT = 3
+
+
 def graphs_problem(config: LangGraphConfig) -> str | None:
     """Import every graph (and `http.app`) in a forked child; returns what failed, None when all loaded.
+    Raises DevError when the settings are refused (a weak SECRET_KEY, a bad value).
 
     In a child because the supervisor lives as long as the server and needs none of it:
     Django, the graphs and LangGraph would hold ~100 MB here for nothing (the API and the
@@ -90,18 +99,19 @@ def graphs_problem(config: LangGraphConfig) -> str | None:
         code = 1
         try:
             import django
-            from django.core.exceptions import ImproperlyConfigured
 
             os.environ["LANGGRAPH_CONFIG"] = str(config.path)  # what the API and the workers will read
             try:
                 django.setup()  # also checks the settings (SECRET_KEY, ...) before anything starts
             except ImproperlyConfigured as exc:
-                raise GraphConfigError(f"settings: {exc}") from exc
-            from apps.graphs.registry import GraphRegistry, load_custom_app
+                os.write(write_fd, str(exc).encode())
+                code = SETTINGS_PROBLEM_EXIT
+            else:
+                from apps.graphs.registry import GraphRegistry, load_custom_app
 
-            GraphRegistry(config)
-            load_custom_app(config)
-            code = 0
+                GraphRegistry(config)
+                load_custom_app(config)
+                code = 0
         except GraphConfigError as exc:
             os.write(write_fd, str(exc).encode())
         except BaseException:
@@ -116,6 +126,8 @@ def graphs_problem(config: LangGraphConfig) -> str | None:
     code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     if code == 0:
         return None
+    if code == SETTINGS_PROBLEM_EXIT:  # not the graphs' fault: said without langgraph.json's path
+        raise DevError(message)
     return message or f"loading the graphs failed (exit code {code})"
 
 
@@ -144,10 +156,6 @@ class WorkerPing:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-
-
-class DevError(Exception):
-    """What stops `manage.py dev`: printed as one line, exit status 1."""
 
 
 class Lines:

@@ -118,11 +118,11 @@ def test_dev_serves_stops_and_keeps_data_across_restarts(tmp_path: Path, data_di
         assert stop(process, log) == 0
 
 
-def dev_refusing_to_start(*args: str) -> subprocess.CompletedProcess:
+def dev_refusing_to_start(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "dev", *args],
         cwd=REPO,
-        env=embedded_env(),
+        env=embedded_env(**env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -137,6 +137,17 @@ def test_taken_port_is_a_clear_error(tmp_path: Path) -> None:
         result = dev_refusing_to_start("--port", str(port), "--data-dir", str(tmp_path))
     assert result.returncode != 0
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+
+
+def test_refused_settings_are_a_clear_error_before_anything_starts(tmp_path: Path) -> None:
+    # The supervisor loads no settings itself: the graphs' check, in a child, sets Django up first.
+    result = dev_refusing_to_start(
+        "--port", str(free_port()), "--data-dir", str(tmp_path), SECRET_KEY="too-short", DEBUG="false"
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: SECRET_KEY is too weak")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "postgres").exists()  # nothing was started
 
 
 @pytest.mark.parametrize(
