@@ -50,7 +50,7 @@ HELP = "Start the API, Celery workers and celery beat, on embedded PostgreSQL an
 def default_worker_processes() -> int:
     """One worker process per core, up to 2: one process's GIL is the first queue a
     burst of runs meets (bench.suite on 2 cores: runs.wait c=8 p50 126 -> 83 ms with a
-    second process), and each process costs ~145 MB."""
+    second process), and each process costs ~124 MB of RSS (bench/README.md, idle memory)."""
     return max(1, min(2, os.cpu_count() or 1))
 
 
