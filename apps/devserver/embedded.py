@@ -149,8 +149,9 @@ class EmbeddedRedis:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._stop_orphan()
         self.port = self.port or free_port()
+        server = self.executable()
         argv = [
-            self.executable(),
+            server,
             "--bind", "127.0.0.1",
             "--port", str(self.port),
             "--dir", str(self.dir),
@@ -161,13 +162,13 @@ class EmbeddedRedis:
             "--logfile", str(self.dir / "redis.log"),
         ]  # fmt: skip
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._wait_until_ready()
+        self._wait_until_ready(Path(server).with_name("redis-cli"))
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def _wait_until_ready(self) -> None:
+    def _wait_until_ready(self, cli: Path) -> None:
         # With the bundled redis-cli, not redis-py: the dev supervisor would hold it (~7 MB) for
         # as long as the server runs. PONG only once the append-only file is loaded.
-        ping = [str(Path(self.executable()).with_name("redis-cli")), "-p", str(self.port), "ping"]
+        ping = [str(cli), "-p", str(self.port), "ping"]
         deadline = time.monotonic() + REDIS_START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
