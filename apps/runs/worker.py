@@ -146,7 +146,14 @@ class Worker:
                 lock.raise_wake_flag()
                 if not lock.acquire():
                     return None
-            run = self._claim_or_leave(lock, claim=True)
+            try:
+                run = self._claim_or_leave(lock, claim=True)
+            except BaseException:
+                # PostgreSQL failed under the claim (an outage): let go of the thread, or the
+                # heartbeat would keep its lock, and so every run of it pending, for ever. The run
+                # stays pending for the sweeper's re-dispatch.
+                self._leave(lock)
+                raise
             if run is None:
                 return None
             future = run_loop.submit(self._serve(lock, run))
@@ -196,6 +203,13 @@ class Worker:
             lock_keeper.hold(lock)
             claim = True
 
+    @staticmethod
+    def _leave(lock: ThreadLock) -> None:
+        """Stop renewing the thread's lock and release it (after a failure: the wake flag it
+        takes is the sweeper's to act on)."""
+        lock_keeper.drop(lock)
+        _release(lock)
+
     # ------------------------------------------------------------ on the run loop
 
     async def _serve(self, lock: ThreadLock, run: Run | None) -> None:
@@ -206,8 +220,7 @@ class Worker:
                 run = await self._in_db(self._claim_or_leave, lock, run.has_more)
         except BaseException:
             logger.exception("worker: leaving thread %s after an unexpected error", lock.thread_id)
-            lock_keeper.drop(lock)
-            await self._in_db(_release, lock)
+            await self._in_db(self._leave, lock)
             raise
         finally:
             self._free_slot()

@@ -14,11 +14,13 @@ from django.db import utils as db_utils
 from psycopg_pool import PoolTimeout
 
 from apps.core.failures import is_transient
+from apps.core.redis import get_redis
 from apps.graphs.checkpointer import get_sync_checkpointer
 from apps.graphs.registry import get_registry
 from apps.runs import services, transitions
+from apps.runs.locks import lock_key
 from apps.runs.models import Run, RunStatus
-from apps.runs.worker import _retry_after_outage
+from apps.runs.worker import Worker, _retry_after_outage
 from apps.threads.services import create_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -148,3 +150,33 @@ def test_a_run_requeued_after_an_outage_is_not_claimed_again_before_its_pause(as
     _retry_after_outage(run)
     assert Run.objects.get(pk=first.pk).status == RunStatus.PENDING
     assert not run.has_more  # what Worker._serve reads to claim the thread's next run or leave it
+
+
+def test_a_claim_cut_by_a_database_outage_lets_go_of_the_threads_lock(assistants, no_dispatch) -> None:
+    """PostgreSQL drops the connection the claim runs on. The worker must release the thread's
+    lock (and stop renewing it): a lock kept alive by the heartbeat would leave this run, and
+    every later run of the thread, pending for ever, however often the sweeper re-dispatched."""
+    thread_id = str(create_thread().thread_id)
+    run = services.create_run(
+        {"assistant_id": "agent", "input": {"messages": [{"role": "user", "content": "hi"}]}}, thread_id
+    )
+    connection.ensure_connection()
+    terminate_backend(connection.connection.info.backend_pid)
+    worker = Worker()
+
+    with pytest.raises(db_utils.Error):
+        worker.accept(thread_id)
+
+    connection.close()  # what Celery's task end does with a broken connection
+    assert not get_redis().exists(lock_key(thread_id))
+    assert Run.objects.get(pk=run.pk).status == RunStatus.PENDING
+    serving = worker.accept(thread_id)  # the sweeper's re-dispatch, once the database answers
+    assert serving is not None
+    serving.result(timeout=30)
+    assert Run.objects.get(pk=run.pk).status == RunStatus.SUCCESS
+
+
+def terminate_backend(pid: int) -> None:
+    admin_url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))  # waits until it is gone
