@@ -146,17 +146,20 @@ class Worker:
                 lock.raise_wake_flag()
                 if not lock.acquire():
                     return None
+            run = None
             try:
                 run = self._claim_or_leave(lock, claim=True)
+                if run is None:
+                    return None
+                future = run_loop.submit(self._serve(lock, run))
             except BaseException:
-                # PostgreSQL failed under the claim (an outage): let go of the thread, or the
-                # heartbeat would keep its lock, and so every run of it pending, for ever. The run
-                # stays pending for the sweeper's re-dispatch.
+                # PostgreSQL failed under the claim (an outage), or the run loop is gone: let go
+                # of the thread (and the run), or the heartbeat would renew them, and so keep every
+                # run of the thread pending, for ever. The sweeper re-dispatches what is left.
+                if run is not None:
+                    lock_keeper.drop_run(run.run_id)
                 self._leave(lock)
                 raise
-            if run is None:
-                return None
-            future = run_loop.submit(self._serve(lock, run))
             handed_off = True
             return future
         finally:

@@ -113,6 +113,7 @@ RUN_DELAY_S = 1.0  # each run's graph sleeps this long: many are in flight when 
 PROMPT_503_S = 2.0  # "within about a second": a checkout waits DB_POOL_TIMEOUT_S (1 s), plus scheduling
 RECOVERY_S = 30.0  # after the server is back, every probe answers 200 within this
 ALL_RUNS_END_S = 180.0
+PROBE_FINISH_S = 30.0  # once stopped, each probe's last request (a wait of a run without delay) answers within this
 
 
 @dataclass
@@ -158,15 +159,22 @@ class Probes:
                 self.stop.wait(0.1)
 
     def __enter__(self) -> "Probes":
-        self.threads = [threading.Thread(target=self.probe, args=args, daemon=True) for args in self.requests()]
+        self.threads = [
+            threading.Thread(target=self.probe, args=args, name=args[0], daemon=True) for args in self.requests()
+        ]
         for thread in self.threads:
             thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
+        deadline = time.monotonic() + PROBE_FINISH_S
         for thread in self.threads:
-            thread.join(timeout=120)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    def unanswered(self) -> list[str]:
+        """Probes still waiting for their answer (a wait whose run never ends, say)."""
+        return [thread.name for thread in self.threads if thread.is_alive()]
 
 
 def create_load(url: str) -> list[tuple[str, str]]:
@@ -266,6 +274,7 @@ def run_outage(
         # Keep probing until past the recovery window, so the last answers prove the recovery.
         while time.monotonic() < outage_ended_at + RECOVERY_S + 3:
             time.sleep(0.5)
+    assert not probes.unanswered(), f"still unanswered after the recovery: {probes.unanswered()}"
     return probes, outage_ended_at
 
 
