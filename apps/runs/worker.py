@@ -17,7 +17,8 @@ Protocol (one worker process; the lock is apps.runs.locks', the signals apps.run
    slot ever waits for a busy thread.
 3. Holding the lock, it claims the thread's oldest pending run: one compare-and-set
    UPDATE that also sets the run's lease in PostgreSQL (apps.runs.transitions). A
-   duplicate delivery claims nothing. Nothing to claim: step 6.
+   duplicate delivery claims nothing. Nothing to claim: step 6. A claim that fails
+   (PostgreSQL down) releases the lock; the run stays pending for the sweeper.
 4. It hands the claimed run to the event loop and returns, so Celery acks the message
    (acks_late) only once the run is leased. From then on a lost process (SIGKILL)
    loses nothing: its lock and lease lapse, the sweeper puts the run back to pending
