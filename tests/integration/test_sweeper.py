@@ -6,7 +6,9 @@ import pytest
 from django.utils import timezone
 
 from apps.core.jsonutil import loads
+from apps.core.redis import get_redis
 from apps.runs import services
+from apps.runs.locks import ThreadLock
 from apps.runs.models import Run, RunStatus
 from apps.runs.streams import END_EVENT
 from apps.runs.sweeper import sweep_runs
@@ -96,3 +98,28 @@ def test_delayed_run_waits_until_due_then_the_sweeper_dispatches_it(assistants, 
     assert sweep_runs().redispatched == 1
     no_dispatch.deliver()
     assert Run.objects.get(pk=run.run_id).status == RunStatus.SUCCESS
+
+
+def test_a_leaked_thread_lock_is_deleted_once_a_due_run_has_waited_two_lock_lifetimes(
+    assistants, no_dispatch, settings
+) -> None:
+    """A lock kept alive by a heartbeat that serves nothing (a worker bug) must not keep a run
+    pending for ever: a dispatch only raises the holder's wake flag, and no holder acts on it."""
+    settings.PENDING_REDISPATCH_AFTER_S, settings.THREAD_LOCK_TTL_S = 0, 30
+    thread, busy = create_thread(), create_thread()
+    run = services.create_run(QUICK, thread.thread_id)
+    running = services.create_run(QUICK, busy.thread_id)
+    Run.objects.filter(pk=running.pk).update(status=RunStatus.RUNNING, attempt=1)
+    leaked, held = ThreadLock(get_redis(), str(thread.thread_id)), ThreadLock(get_redis(), str(busy.thread_id))
+    assert leaked.acquire() and held.acquire()
+
+    # Within two lock lifetimes the holder may just be about to claim: the lock stays.
+    assert (sweep_runs().unlocked, leaked.owned()) == (0, True)
+    long_ago = timezone.now() - datetime.timedelta(seconds=61)
+    Run.objects.filter(pk__in=[run.pk, running.pk]).update(created_at=long_ago)
+    report = sweep_runs()
+    assert (report.redispatched, report.unlocked) == (1, 1)
+    assert not leaked.owned() and held.owned()  # a thread with a run running keeps its lock
+    no_dispatch.deliver()
+    assert Run.objects.get(pk=run.run_id).status == RunStatus.SUCCESS
+    held.release_and_take_wake_flag()
